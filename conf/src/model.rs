@@ -1,0 +1,230 @@
+//! The configuration as typed values (DESIGN §4): what the rest of the proxy reads after
+//! [`Config::load`](crate::Config::load) has parsed and validated a file. Plain data with
+//! lookup helpers; no I/O and no parsing here.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::node_addr::NodeAddr;
+use crate::words::{KeyType, Protocol, ReadConsistency};
+
+/// A whole shardwire configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `[proxy]`: listeners and proxy-wide defaults.
+    pub proxy: ProxyConfig,
+    /// `[[users]]`: who may connect to the proxy. May be empty (then no one can).
+    pub users: Vec<User>,
+    /// `[[databases]]`: the logical databases clients connect to by name.
+    pub databases: Vec<Database>,
+}
+
+impl Config {
+    /// The logical database called exactly `name` (database names are case-sensitive,
+    /// as in the startup packets of both protocols).
+    pub fn database(&self, name: &str) -> Option<&Database> {
+        self.databases.iter().find(|db| db.name == name)
+    }
+
+    /// The user called exactly `name` (user names are case-sensitive).
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|user| user.name == name)
+    }
+}
+
+/// `[proxy]`: listeners and proxy-wide defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyConfig {
+    /// PostgreSQL frontend address; `None` disables it.
+    pub postgres_listen: Option<SocketAddr>,
+    /// MySQL frontend address; `None` disables it.
+    pub mysql_listen: Option<SocketAddr>,
+    /// HTTP address for `/metrics` and `/health`; `None` disables it.
+    pub admin_listen: Option<SocketAddr>,
+    /// Read consistency of sessions that do not set one (default `strong`).
+    pub default_read_consistency: ReadConsistency,
+    /// Staleness bound used by `bounded` reads (default 1s).
+    pub default_max_staleness: Duration,
+    /// Server connections per backend node (default 20).
+    pub pool_size: u32,
+    /// Certificate for client-facing TLS.
+    pub tls_cert: Option<PathBuf>,
+    /// Private key for client-facing TLS.
+    pub tls_key: Option<PathBuf>,
+    /// Limit on concurrent client connections; `None` means no limit.
+    pub max_client_connections: Option<u32>,
+    /// How often the replica monitor polls positions (default 50ms).
+    pub monitor_interval: Duration,
+    /// A replica lagging more than this is treated as unhealthy; `None` means no limit.
+    pub max_replica_lag: Option<Duration>,
+    /// How often in-doubt 2PC transactions are looked for (default 5s).
+    pub recovery_interval: Duration,
+    /// How long a query waits for a pooled backend connection (default 5s).
+    pub pool_timeout: Duration,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            postgres_listen: None,
+            mysql_listen: None,
+            admin_listen: None,
+            default_read_consistency: ReadConsistency::Strong,
+            default_max_staleness: Duration::from_secs(1),
+            pool_size: 20,
+            tls_cert: None,
+            tls_key: None,
+            max_client_connections: None,
+            monitor_interval: Duration::from_millis(50),
+            max_replica_lag: None,
+            recovery_interval: Duration::from_secs(5),
+            pool_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// `[[users]]`: an account on the proxy. Exactly one of `password` and `scram_sha256`
+/// is set. `Debug` hides both.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// Login name.
+    pub name: String,
+    /// Clear-text password.
+    pub password: Option<String>,
+    /// Stored SCRAM-SHA-256 verifier, `SCRAM-SHA-256$<iterations>:<salt>$<stored>:<server>`.
+    pub scram_sha256: Option<String>,
+    /// May run the admin statements of DESIGN §8.
+    pub admin: bool,
+    /// Read consistency for this user's sessions, overriding the proxy default.
+    pub read_consistency: Option<ReadConsistency>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("password", &self.password.as_ref().map(|_| Redacted))
+            .field(
+                "scram_sha256",
+                &self.scram_sha256.as_ref().map(|_| Redacted),
+            )
+            .field("admin", &self.admin)
+            .field("read_consistency", &self.read_consistency)
+            .finish()
+    }
+}
+
+/// `[[databases]]`: a logical database, its shards and its table layout. `Debug` hides
+/// the backend password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Database {
+    /// Name clients connect to.
+    pub name: String,
+    /// Protocol of the clients and the backends.
+    pub protocol: Protocol,
+    /// User the proxy logs in to backends as.
+    pub backend_user: String,
+    /// Password for `backend_user` (default empty).
+    pub backend_password: String,
+    /// Shard `i` is the `i`-th entry; never empty.
+    pub shards: Vec<Shard>,
+    /// Sharded and reference tables. Tables not listed are unsharded and live on shard 0.
+    pub tables: Vec<Table>,
+}
+
+impl Database {
+    /// The listed table called `name`, compared ASCII case-insensitively.
+    ///
+    /// PostgreSQL folds unquoted identifiers to lower case and MySQL on Linux does not,
+    /// so the router may see `Accounts` or `accounts` for the same table; matching
+    /// without case serves both. Validation rejects two tables whose names differ only
+    /// in case, so the answer is never ambiguous.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables
+            .iter()
+            .find(|table| table.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Number of shards, the `N` of the sharding function (DESIGN §5).
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("name", &self.name)
+            .field("protocol", &self.protocol)
+            .field("backend_user", &self.backend_user)
+            .field("backend_password", &Redacted)
+            .field("shards", &self.shards)
+            .field("tables", &self.tables)
+            .finish()
+    }
+}
+
+/// `[[databases.shards]]`: one shard's primary and its replicas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shard {
+    /// Node that takes writes.
+    pub primary: NodeAddr,
+    /// Nodes that replicate the primary and may serve reads.
+    pub replicas: Vec<NodeAddr>,
+}
+
+impl Shard {
+    /// The primary, then the replicas.
+    pub fn nodes(&self) -> impl Iterator<Item = &NodeAddr> {
+        std::iter::once(&self.primary).chain(&self.replicas)
+    }
+}
+
+/// `[[databases.tables]]`: how one table is spread over the shards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Table name as written in the config.
+    pub name: String,
+    /// Sharded by a key, or copied to every shard.
+    pub kind: TableKind,
+}
+
+impl Table {
+    /// The shard key column of a sharded table.
+    pub fn shard_key(&self) -> Option<&str> {
+        match &self.kind {
+            TableKind::Sharded { shard_key, .. } => Some(shard_key),
+            TableKind::Reference => None,
+        }
+    }
+
+    /// Whether the table is a reference table (a copy on every shard).
+    pub fn is_reference(&self) -> bool {
+        self.kind == TableKind::Reference
+    }
+}
+
+/// How a listed table is placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableKind {
+    /// Rows live on the shard their key hashes to (`shard_key` + `key_type`).
+    Sharded {
+        /// Column whose value picks the shard.
+        shard_key: String,
+        /// SQL type of that column, which selects the hash function.
+        key_type: KeyType,
+    },
+    /// A full copy on every shard (`reference = true`): writes go to all, reads to any.
+    Reference,
+}
+
+/// Stands in for a secret in `Debug` output.
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::node_addr::NodeAddr;
-use crate::words::{KeyType, Protocol, ReadConsistency};
+use crate::words::{AuthMethod, KeyType, Protocol, ReadConsistency};
 
 /// A whole shardwire configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +63,8 @@ pub struct ProxyConfig {
     pub recovery_interval: Duration,
     /// How long a query waits for a pooled backend connection (default 5s).
     pub pool_timeout: Duration,
+    /// How PostgreSQL clients authenticate: SCRAM-SHA-256 (default) or md5.
+    pub auth_method: AuthMethod,
 }
 
 impl Default for ProxyConfig {
@@ -81,6 +83,7 @@ impl Default for ProxyConfig {
             max_replica_lag: None,
             recovery_interval: Duration::from_secs(5),
             pool_timeout: Duration::from_secs(5),
+            auth_method: AuthMethod::default(),
         }
     }
 }

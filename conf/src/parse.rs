@@ -9,7 +9,7 @@ use crate::error::ConfigError;
 use crate::model::{Config, Database, ProxyConfig, Shard, Table, TableKind, User};
 use crate::node_addr::NodeAddr;
 use crate::reader::Section;
-use crate::words::{KeyType, Protocol, ReadConsistency};
+use crate::words::{AuthMethod, KeyType, Protocol, ReadConsistency};
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
@@ -28,6 +28,7 @@ const PROXY_KEYS: &[&str] = &[
     "max_replica_lag",
     "recovery_interval",
     "pool_timeout",
+    "auth_method",
 ];
 const USER_KEYS: &[&str] = &[
     "name",
@@ -97,6 +98,9 @@ fn proxy(s: &Section) -> Result<ProxyConfig> {
         pool_timeout: s
             .opt_duration("pool_timeout")?
             .unwrap_or(default.pool_timeout),
+        auth_method: s
+            .opt_parsed("auth_method", str::parse::<AuthMethod>)?
+            .unwrap_or(default.auth_method),
     })
 }
 

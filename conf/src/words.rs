@@ -85,6 +85,18 @@ word_enum! {
 }
 
 word_enum! {
+    /// How the PostgreSQL frontend authenticates clients (`[proxy] auth_method`).
+    #[derive(Default)]
+    AuthMethod, "authentication method", "scram-sha-256 or md5" {
+        /// SCRAM-SHA-256 (works with plaintext passwords and stored verifiers).
+        #[default]
+        ScramSha256 = "scram-sha-256",
+        /// md5 (needs the plaintext password in the config).
+        Md5 = "md5",
+    }
+}
+
+word_enum! {
     /// The wire protocol of a logical database and its backends: `postgres | mysql`.
     Protocol, "protocol", "postgres or mysql" {
         /// PostgreSQL.

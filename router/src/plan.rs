@@ -1,0 +1,121 @@
+//! Plans: the router's answer, as plain data (STYLE: "a plan is data").
+//!
+//! A [`Plan`] holds one [`StatementPlan`] per statement of a query string: what kind of
+//! statement it is and where it must run ([`Target`]). Plans do not hold values: a target
+//! that depends on the shard key says where the key's values come from ([`KeySource`]:
+//! the n-th literal of the normalized text, or Bind parameter `$n`), so one plan serves
+//! every execution of a statement shape and is cached. [`Plan::resolve`] turns a plan plus
+//! one execution's values into shard numbers; tests compare plans and resolutions
+//! without any network.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use shardwire_conf::KeyType;
+
+use crate::command::StatementKind;
+use crate::error::RouteError;
+
+/// The plan for one query string (or one prepared statement).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// One entry per statement, in order; a single [`StatementKind::Empty`] entry for an
+    /// empty query string.
+    pub statements: Vec<StatementPlan>,
+    /// The number of shards the plan was made for.
+    pub shard_count: NonZeroU32,
+}
+
+/// The plan for one statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementPlan {
+    /// What the statement does.
+    pub kind: StatementKind,
+    /// Where it must run.
+    pub target: Target,
+    /// The tables it touches, each once, in order of appearance: configured tables by
+    /// their configured name, others as written (lower case, qualified if written so).
+    /// Empty for statements the router does not parse (keyword fast path, unparsable).
+    pub tables: Vec<String>,
+}
+
+/// Where a statement must run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Any shard will do: no table is involved (`SELECT 1`, `SET`, `SHOW`, `BEGIN` …) or
+    /// only reference tables are read. The session picks (e.g. the shard its transaction
+    /// already uses).
+    AnyShard,
+    /// One fixed shard: unsharded tables (and objects) live on shard 0.
+    Shard(u32),
+    /// The shard that the shard-key values pick, known once the values are.
+    Key(KeyRoute),
+    /// Every shard: DDL, writes to reference tables, statements on a sharded table
+    /// without a usable shard-key condition. Later issues execute these; until then
+    /// resolving one is the error it carries (unless there is only one shard).
+    AllShards(RouteError),
+    /// shardwire cannot run the statement at all (e.g. an `UPDATE` of the shard key); the
+    /// error says why.
+    Unsupported(RouteError),
+}
+
+/// A route that depends on shard-key values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRoute {
+    /// The sharded table, by its configured name.
+    pub table: String,
+    /// Its shard-key column.
+    pub column: String,
+    /// The key's type, which picks how values are parsed and hashed.
+    pub key_type: KeyType,
+    /// Where the values come from. All of them must map to the same shard; values that
+    /// map elsewhere make resolving fail with `0A000`.
+    pub sources: Vec<KeySource>,
+}
+
+/// Where one shard-key value (or a list of them) comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// The literal at this index (0-based) of the query string's literal list: `$L1` is 0.
+    Literal(usize),
+    /// The literal at this index, holding an array (`key = ANY('{1,2}')`).
+    LiteralArray(usize),
+    /// Bind parameter `$n` (1-based).
+    Param(u16),
+    /// Bind parameter `$n` holding an array (`key = ANY($n)`), text or binary format.
+    ParamArray(u16),
+    /// A value whose shard is already known: `NULL` (shard 0, where PostgreSQL's hash
+    /// partitioning puts nulls), a constant of a prepared statement, or shard 0 itself
+    /// when unsharded tables (which live there) are joined in.
+    Shard(u32),
+}
+
+/// A routed simple query: its plan and the shard of each statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    /// The (possibly cached) plan.
+    pub plan: Arc<Plan>,
+    /// Per statement: `Some(shard)`, or `None` when any shard will do.
+    pub shards: Vec<Option<u32>>,
+}
+
+impl Routed {
+    /// The one shard the whole query string must run on: `Ok(None)` when any shard will
+    /// do, `0A000` when its statements need different shards (a multi-statement string
+    /// spanning shards needs distributed transactions, a later issue).
+    pub fn single_shard(&self) -> Result<Option<u32>, RouteError> {
+        let mut chosen: Option<u32> = None;
+        for shard in self.shards.iter().flatten() {
+            match chosen {
+                Some(first) if first != *shard => {
+                    return Err(RouteError::several_shards(format_args!(
+                        "the statements of this query string need different shards \
+                         ({first} and {shard})"
+                    )))
+                }
+                _ => chosen = Some(*shard),
+            }
+        }
+        Ok(chosen)
+    }
+}

@@ -1,0 +1,151 @@
+//! Planning: from a normalized query string to a [`Plan`], one statement at a time.
+//!
+//! Each statement takes the cheapest path that can answer it: the keyword fast path
+//! (transaction control, `SET`, `SHOW` …), the plain-`INSERT` recognizer, or sqlparser
+//! followed by classification, the scan and the routing rules.
+//!
+//! A statement sqlparser cannot read is first retried with its literals in place (a few
+//! constructs insist on a string constant where the normalized text has a placeholder,
+//! e.g. `COMMENT ON … IS '…'`). If that fails too, the router cannot know what the
+//! statement touches, and decides by its text: if it mentions no configured (sharded or
+//! reference) table anywhere — literals and comments included — it is unsharded SQL and
+//! goes to shard 0, where PostgreSQL reports its own syntax error or runs a construct
+//! sqlparser lacks (`DO`, `TABLE t` …); otherwise it is refused with `0A000`, because
+//! running it anywhere could silently miss rows of a sharded table.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sqlparser::ast::Statement;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::classify::{classify, Rule};
+use crate::command::StatementKind;
+use crate::error::RouteError;
+use crate::normalize::Normalized;
+use crate::plan::{Plan, StatementPlan, Target};
+use crate::scan::Scan;
+use crate::schema::Schema;
+use crate::{fast_insert, keyword, route};
+
+/// Plans every statement of `normalized` (made from `sql`); `parses` counts sqlparser
+/// runs.
+pub(crate) fn plan(
+    schema: &Schema,
+    normalized: &Normalized<'_>,
+    sql: &str,
+    parses: &AtomicU64,
+) -> Plan {
+    let mut statements: Vec<StatementPlan> = normalized
+        .statements
+        .iter()
+        .map(|s| {
+            let text = normalized.text.get(s.normalized.clone()).unwrap_or("");
+            let raw = sql.get(s.raw.clone()).unwrap_or("");
+            plan_statement(schema, text, raw, s.keyword, parses)
+        })
+        .collect();
+    if statements.is_empty() {
+        statements.push(StatementPlan {
+            kind: StatementKind::Empty,
+            target: Target::AnyShard,
+            tables: Vec::new(),
+        });
+    }
+    Plan {
+        statements,
+        shard_count: schema.shards(),
+    }
+}
+
+/// Plans one statement: `text` normalized, `raw` as the client wrote it.
+fn plan_statement(
+    schema: &Schema,
+    text: &str,
+    raw: &str,
+    keyword: bool,
+    parses: &AtomicU64,
+) -> StatementPlan {
+    if keyword {
+        if let Some(classified) = keyword::classify(text) {
+            let (kind, target) = match classified {
+                Ok(kind) => (kind, Target::AnyShard),
+                Err(err) => (StatementKind::Utility, Target::Unsupported(err)),
+            };
+            return StatementPlan {
+                kind,
+                target,
+                tables: Vec::new(),
+            };
+        }
+    }
+    if let Some(plan) = fast_insert::plan(schema, text) {
+        return plan;
+    }
+    parsed_plan(schema, text, raw, parses)
+}
+
+/// Plans one statement through sqlparser.
+pub(crate) fn parsed_plan(
+    schema: &Schema,
+    text: &str,
+    raw: &str,
+    parses: &AtomicU64,
+) -> StatementPlan {
+    let error = match parse(text, parses) {
+        Ok(statement) => return analyze(schema, &statement, text),
+        Err(error) => error,
+    };
+    if let Ok(statement) = parse(raw, parses) {
+        return analyze(schema, &statement, text);
+    }
+    let target = match schema.first_mentioned(raw) {
+        Some(info) => Target::Unsupported(RouteError::unsupported(format_args!(
+            "cannot parse this statement, which mentions {}, so cannot route it: {error}",
+            info.describe()
+        ))),
+        None => Target::Shard(0),
+    };
+    StatementPlan {
+        kind: StatementKind::Utility,
+        target,
+        tables: Vec::new(),
+    }
+}
+
+/// Parses exactly one statement.
+fn parse(text: &str, parses: &AtomicU64) -> Result<Statement, String> {
+    parses.fetch_add(1, Ordering::Relaxed);
+    let mut statements = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(text)
+        .and_then(|mut parser| parser.parse_statements())
+        .map_err(|e| e.to_string())?;
+    match statements.len() {
+        1 => statements.pop().ok_or_else(String::new),
+        n => Err(format!("expected one statement, found {n}")),
+    }
+}
+
+/// Classifies, scans and routes a parsed statement whose normalized text is `text`.
+fn analyze(schema: &Schema, statement: &Statement, text: &str) -> StatementPlan {
+    let class = classify(statement);
+    let scan = Scan::of(schema, statement);
+    let kind = if class.read_unless_writes && scan.writes {
+        StatementKind::Write
+    } else {
+        class.kind
+    };
+    let target = match class.rule {
+        Rule::Tables => match route::unseen_mention(schema, &scan, text) {
+            Some(err) => Target::Unsupported(err),
+            None => route::by_tables(&scan, class.verb, &kind),
+        },
+        Rule::Schema { names_tables } => route::by_schema(schema, text, names_tables),
+        Rule::Fixed(target) => target,
+    };
+    StatementPlan {
+        kind,
+        target,
+        tables: route::tables(&scan),
+    }
+}

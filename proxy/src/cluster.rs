@@ -1,0 +1,151 @@
+//! The running form of the configuration: for every logical database its router, its
+//! shards' backend pools and the statement registry; for every user the credentials to
+//! check. Built once at start (and on reload), shared by all sessions.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use shardwire_conf::{Config, Database, Protocol};
+use shardwire_router::{Dialect, Router, Schema};
+use tokio::sync::OnceCell;
+
+use crate::auth::Credentials;
+use crate::backend::pg::NodeInfo;
+use crate::backend::pool::NodePool;
+use crate::frontend::pg::statements::StatementRegistry;
+
+/// One shard at run time.
+#[derive(Debug)]
+pub struct ShardRuntime {
+    /// Position in the config (shard i = i-th entry).
+    pub index: u32,
+    /// The primary's pool.
+    pub primary: NodePool,
+}
+
+/// One logical database at run time.
+#[derive(Debug)]
+pub struct DatabaseRuntime {
+    /// Its configuration.
+    pub config: Database,
+    /// The router for its schema.
+    pub router: Router,
+    /// Its shards, in order.
+    pub shards: Vec<ShardRuntime>,
+    /// Prepared statements shared by all sessions (server-side names).
+    pub statements: StatementRegistry,
+    /// ParameterStatus values reported by shard 0, sent to clients at startup.
+    server_params: OnceCell<Vec<(String, String)>>,
+}
+
+impl DatabaseRuntime {
+    /// The server-reported parameters, fetched once from shard 0's primary.
+    pub async fn server_params(
+        &self,
+    ) -> Result<&[(String, String)], crate::backend::pool::CheckoutError> {
+        let params = self
+            .server_params
+            .get_or_try_init(|| async {
+                let conn = self.shards[0].primary.get().await?;
+                Ok::<_, crate::backend::pool::CheckoutError>(conn.server_params.clone())
+            })
+            .await?;
+        Ok(params)
+    }
+
+    /// The shard with this index.
+    pub fn shard(&self, index: u32) -> Option<&ShardRuntime> {
+        self.shards.get(index as usize)
+    }
+}
+
+/// A user at run time.
+#[derive(Debug)]
+pub struct UserRuntime {
+    /// Login name.
+    pub name: String,
+    /// May run admin statements.
+    pub admin: bool,
+    /// What to check the password against.
+    pub credentials: Credentials,
+}
+
+/// Everything sessions need, built from a [`Config`].
+#[derive(Debug)]
+pub struct Cluster {
+    /// The configuration it was built from.
+    pub config: Config,
+    databases: HashMap<String, Arc<DatabaseRuntime>>,
+    users: HashMap<String, Arc<UserRuntime>>,
+}
+
+impl Cluster {
+    /// Builds pools (connections open lazily) and routers. Must run inside a tokio runtime.
+    pub fn build(config: Config) -> Result<Cluster, String> {
+        let mut databases = HashMap::new();
+        for db in &config.databases {
+            if db.protocol != Protocol::Postgres {
+                // The MySQL frontend is not built yet; its databases are ignored.
+                continue;
+            }
+            let shards = db
+                .shards
+                .iter()
+                .enumerate()
+                .map(|(i, shard)| {
+                    let node = Arc::new(NodeInfo {
+                        name: format!("{}/shard{i}/primary", db.name),
+                        addr: shard.primary.host_port(),
+                        dbname: shard.primary.dbname.clone(),
+                        user: db.backend_user.clone(),
+                        password: db.backend_password.clone(),
+                    });
+                    ShardRuntime {
+                        index: i as u32,
+                        primary: NodePool::new(
+                            node,
+                            config.proxy.pool_size as usize,
+                            config.proxy.pool_timeout,
+                        ),
+                    }
+                })
+                .collect();
+            let runtime = DatabaseRuntime {
+                router: Router::new(Schema::from_database(db), Dialect::Postgres),
+                config: db.clone(),
+                shards,
+                statements: StatementRegistry::default(),
+                server_params: OnceCell::new(),
+            };
+            databases.insert(db.name.clone(), Arc::new(runtime));
+        }
+        let mut users = HashMap::new();
+        for user in &config.users {
+            let credentials = crate::auth::credentials_for(user)
+                .map_err(|e| format!("users.{}: {e}", user.name))?;
+            users.insert(
+                user.name.clone(),
+                Arc::new(UserRuntime {
+                    name: user.name.clone(),
+                    admin: user.admin,
+                    credentials,
+                }),
+            );
+        }
+        Ok(Cluster {
+            config,
+            databases,
+            users,
+        })
+    }
+
+    /// The database clients name at connect time.
+    pub fn database(&self, name: &str) -> Option<&Arc<DatabaseRuntime>> {
+        self.databases.get(name)
+    }
+
+    /// A configured user.
+    pub fn user(&self, name: &str) -> Option<&Arc<UserRuntime>> {
+        self.users.get(name)
+    }
+}

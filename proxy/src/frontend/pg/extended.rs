@@ -1,0 +1,389 @@
+//! The extended protocol: Parse/Bind/Describe/Execute/Close are buffered until Sync or
+//! Flush, the shard is chosen from the Bind values, and the batch goes to the server in one
+//! write — with statement names rewritten to their shared server-side names, Parses
+//! injected where a server connection has not seen a statement yet, and Parse/Close
+//! answered by the proxy where the server needs no message.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use shardwire_router::{ParamSource, ParamValue};
+
+use super::pump::{ends, Entry, Until};
+use super::session::{End, Session};
+use super::statements::{self, Statement};
+use crate::protocol::pg::build;
+use crate::protocol::pg::frame::Frame;
+use crate::protocol::pg::read::{Bind, Parse, Target};
+use crate::protocol::pg::sqlstate;
+use crate::protocol::pg::tag::{backend, frontend};
+
+/// One analysed message of a batch.
+enum Item {
+    /// A message forwarded unchanged, completed by these tags.
+    Forward(Frame, &'static [u8]),
+    /// Parse of a named statement.
+    ParseNamed(Arc<Statement>),
+    /// Parse of the unnamed statement (forwarded as is).
+    ParseUnnamed(Frame),
+    /// Bind to a statement (renamed to its server name).
+    Bind(Frame, Arc<Statement>),
+    /// Describe of a statement.
+    DescribeStatement(Arc<Statement>),
+    /// Close of a statement: answered by the proxy.
+    CloseStatement,
+    /// Sync.
+    Sync(Frame),
+    /// Flush.
+    Flush(Frame),
+}
+
+/// A proxy-side error at some message of the batch.
+struct BatchError {
+    code: &'static str,
+    message: String,
+}
+
+impl BatchError {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        BatchError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Bind parameters as the router reads them.
+struct BindParams<'a> {
+    bind: &'a Bind<'a>,
+    types: &'a [u32],
+}
+
+impl ParamSource for BindParams<'_> {
+    fn param(&self, n: u16) -> Option<ParamValue<'_>> {
+        let i = usize::from(n).checked_sub(1)?;
+        let bytes = self.bind.value(i)?;
+        Some(ParamValue {
+            bytes,
+            binary: self.bind.is_binary(i),
+            type_oid: self.types.get(i).copied().unwrap_or(0),
+        })
+    }
+}
+
+impl Session {
+    /// Runs the buffered batch (ending in Sync or Flush).
+    pub(super) async fn run_batch(&mut self) -> Result<(), End> {
+        let mut frames = std::mem::take(&mut self.batch);
+        let ends_with_sync = frames.last().is_some_and(|f| f.tag() == frontend::SYNC);
+        let mut items = Vec::with_capacity(frames.len());
+        let mut shard: Option<u32> = None;
+        let mut failure = None;
+        for frame in frames.drain(..) {
+            match self.analyse(frame, &mut shard) {
+                Ok(item) => items.push(item),
+                Err(Some(e)) => {
+                    failure = Some(e);
+                    break;
+                }
+                Err(None) => {
+                    // Malformed: the FATAL is queued; send it and close.
+                    let _ = self.flush().await;
+                    return Err(End::Close);
+                }
+            }
+        }
+        // Keep the batch buffer's capacity for the next batch.
+        self.batch = frames;
+        if let Some(e) = failure {
+            return self.fail_batch(&items, e, ends_with_sync).await;
+        }
+        if self.failed
+            && items
+                .iter()
+                .any(|i| !matches!(i, Item::Sync(_) | Item::Flush(_)))
+        {
+            let e = BatchError::new(
+                sqlstate::IN_FAILED_TRANSACTION,
+                "current transaction is aborted, commands ignored until end of transaction block",
+            );
+            return self.fail_batch(&[], e, ends_with_sync).await;
+        }
+        let needs_server = items
+            .iter()
+            .any(|i| !matches!(i, Item::CloseStatement | Item::Sync(_) | Item::Flush(_)));
+        if !needs_server && self.bound.is_none() {
+            for item in &items {
+                match item {
+                    Item::CloseStatement => build::empty(&mut self.io.out, backend::CLOSE_COMPLETE),
+                    Item::Sync(_) => self.ready(),
+                    _ => {}
+                }
+            }
+            return self.flush().await;
+        }
+        let Some(shard) = self.pick_shard(shard) else {
+            if ends_with_sync {
+                self.ready();
+            }
+            return self.flush().await;
+        };
+        let (mut out, mut queue) = self.take_buffers();
+        if !self.bind(shard, &mut out, &mut queue).await {
+            if ends_with_sync {
+                self.ready();
+            }
+            return self.flush().await;
+        }
+        if let Some(begin) = self.deferred_begin.take() {
+            build::query(&mut out, &begin);
+            queue.push_back(Entry::swallow(Until::Ready));
+        }
+        self.translate(items, &mut out, &mut queue);
+        self.exchange(out, queue).await?;
+        // After a Flush the server still waits for the Sync of this sequence: keep it.
+        self.awaiting_sync = !ends_with_sync && self.bound.is_some();
+        self.after_exchange(&[]);
+        Ok(())
+    }
+
+    /// Reads one message and routes it. `Err(None)`: malformed, the session must close
+    /// (after the FATAL already queued).
+    fn analyse(
+        &mut self,
+        frame: Frame,
+        shard: &mut Option<u32>,
+    ) -> Result<Item, Option<BatchError>> {
+        let malformed = |s: &mut Session, what: &str| {
+            build::error_response(
+                &mut s.io.out,
+                build::Severity::Fatal,
+                sqlstate::PROTOCOL_VIOLATION,
+                &format!("malformed {what} message"),
+            );
+            None
+        };
+        match frame.tag() {
+            frontend::PARSE => {
+                let Ok(parse) = Parse::read(frame.body()) else {
+                    return Err(malformed(self, "Parse"));
+                };
+                if parse.name.is_empty() {
+                    // Drivers re-parse the same unnamed statement for every execution.
+                    let same = self.unnamed.as_ref().is_some_and(|u| {
+                        &*u.sql == parse.sql && u.param_types == parse.param_types
+                    });
+                    if !same {
+                        let plan = self
+                            .db
+                            .router
+                            .prepare(parse.sql, &parse.param_types)
+                            .map_err(|e| Some(BatchError::new(e.sqlstate, e.message)))?;
+                        self.unnamed =
+                            Some(statements::unnamed(parse.sql, &parse.param_types, plan));
+                    }
+                    return Ok(Item::ParseUnnamed(frame));
+                }
+                let plan = self
+                    .db
+                    .router
+                    .prepare(parse.sql, &parse.param_types)
+                    .map_err(|e| Some(BatchError::new(e.sqlstate, e.message)))?;
+                if self.statements.contains_key(parse.name) {
+                    return Err(Some(BatchError::new(
+                        sqlstate::DUPLICATE_PREPARED_STATEMENT,
+                        format!("prepared statement \"{}\" already exists", parse.name),
+                    )));
+                }
+                let stmt = self
+                    .db
+                    .statements
+                    .get_or_insert(parse.sql, &parse.param_types, plan);
+                self.statements.insert(parse.name.to_string(), stmt.clone());
+                Ok(Item::ParseNamed(stmt))
+            }
+            frontend::BIND => {
+                let Ok(bind) = Bind::read(frame.body()) else {
+                    return Err(malformed(self, "Bind"));
+                };
+                let stmt = self.lookup(bind.statement)?;
+                let params = BindParams {
+                    bind: &bind,
+                    types: &stmt.param_types,
+                };
+                let plan = &stmt.plan;
+                let shards = plan.statements.iter().map(|st| {
+                    st.resolve(plan.shard_count, &[], &params)
+                        .map_err(|e| Some(BatchError::new(e.sqlstate, e.message)))
+                });
+                for resolved in shards {
+                    let Some(s) = resolved? else { continue };
+                    match *shard {
+                        Some(prev) if prev != s => {
+                            return Err(Some(BatchError::new(
+                                sqlstate::FEATURE_NOT_SUPPORTED,
+                                format!(
+                                    "shardwire: statements of one pipeline need shards {prev} and {s}; \
+                                     only single-shard batches are supported yet"
+                                ),
+                            )))
+                        }
+                        _ => *shard = Some(s),
+                    }
+                }
+                Ok(Item::Bind(frame, stmt))
+            }
+            frontend::DESCRIBE => {
+                let Ok(target) = Target::read(frame.body(), "Describe") else {
+                    return Err(malformed(self, "Describe"));
+                };
+                if target.kind == b'S' {
+                    let stmt = self.lookup(target.name)?;
+                    return Ok(Item::DescribeStatement(stmt));
+                }
+                Ok(Item::Forward(frame, ends::DESCRIBE))
+            }
+            frontend::CLOSE => {
+                let Ok(target) = Target::read(frame.body(), "Close") else {
+                    return Err(malformed(self, "Close"));
+                };
+                if target.kind == b'S' {
+                    if target.name.is_empty() {
+                        self.unnamed = None;
+                    } else {
+                        self.statements.remove(target.name);
+                    }
+                    return Ok(Item::CloseStatement);
+                }
+                Ok(Item::Forward(frame, ends::CLOSE))
+            }
+            frontend::EXECUTE => Ok(Item::Forward(frame, ends::EXECUTE)),
+            frontend::SYNC => Ok(Item::Sync(frame)),
+            _ => Ok(Item::Flush(frame)),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<Statement>, Option<BatchError>> {
+        let found = if name.is_empty() {
+            self.unnamed.clone()
+        } else {
+            self.statements.get(name).cloned()
+        };
+        found.ok_or_else(|| {
+            Some(BatchError::new(
+                sqlstate::INVALID_SQL_STATEMENT_NAME,
+                if name.is_empty() {
+                    "unnamed prepared statement does not exist".to_string()
+                } else {
+                    format!("prepared statement \"{name}\" does not exist")
+                },
+            ))
+        })
+    }
+
+    /// Turns analysed items into server messages and expected responses.
+    fn translate(&mut self, items: Vec<Item>, out: &mut BytesMut, queue: &mut VecDeque<Entry>) {
+        let Some(bound) = self.bound.as_mut() else {
+            return;
+        };
+        let conn = &mut bound.conn;
+        let mut unnamed_parsed = false;
+        let ensure = |conn: &mut crate::backend::pool::PooledConn,
+                      stmt: &Statement,
+                      unnamed_parsed: bool,
+                      out: &mut BytesMut,
+                      queue: &mut VecDeque<Entry>| {
+            if stmt.server_name.is_empty() {
+                if !unnamed_parsed {
+                    build::parse(out, "", &stmt.sql, &stmt.param_types);
+                    queue.push_back(Entry::swallow(Until::Tags(ends::PARSE)));
+                }
+            } else if !conn.prepared.contains(&stmt.server_name) {
+                build::parse(out, &stmt.server_name, &stmt.sql, &stmt.param_types);
+                let mut entry = Entry::swallow(Until::Tags(ends::PARSE));
+                entry.prepares = Some(stmt.server_name.clone());
+                queue.push_back(entry);
+                conn.prepared.insert(stmt.server_name.clone());
+            }
+        };
+        for item in items {
+            match item {
+                Item::Forward(frame, until) => {
+                    out.extend_from_slice(frame.raw());
+                    queue.push_back(Entry::pass(Until::Tags(until)));
+                }
+                Item::ParseNamed(stmt) => {
+                    if conn.prepared.contains(&stmt.server_name) {
+                        queue.push_back(Entry::synthetic(parse_complete()));
+                    } else {
+                        build::parse(out, &stmt.server_name, &stmt.sql, &stmt.param_types);
+                        let mut entry = Entry::pass(Until::Tags(ends::PARSE));
+                        entry.prepares = Some(stmt.server_name.clone());
+                        queue.push_back(entry);
+                        conn.prepared.insert(stmt.server_name.clone());
+                    }
+                }
+                Item::ParseUnnamed(frame) => {
+                    out.extend_from_slice(frame.raw());
+                    queue.push_back(Entry::pass(Until::Tags(ends::PARSE)));
+                    unnamed_parsed = true;
+                }
+                Item::Bind(frame, stmt) => {
+                    ensure(conn, &stmt, unnamed_parsed, out, queue);
+                    if stmt.server_name.is_empty() {
+                        out.extend_from_slice(frame.raw());
+                    } else if let Ok(bind) = Bind::read(frame.body()) {
+                        build::bind_renamed(out, bind.portal, &stmt.server_name, bind.tail());
+                    }
+                    queue.push_back(Entry::pass(Until::Tags(ends::BIND)));
+                }
+                Item::DescribeStatement(stmt) => {
+                    ensure(conn, &stmt, unnamed_parsed, out, queue);
+                    build::target(out, frontend::DESCRIBE, b'S', &stmt.server_name);
+                    queue.push_back(Entry::pass(Until::Tags(ends::DESCRIBE)));
+                }
+                Item::CloseStatement => {
+                    queue.push_back(Entry::synthetic(close_complete()));
+                }
+                Item::Sync(frame) => {
+                    out.extend_from_slice(frame.raw());
+                    queue.push_back(Entry::pass(Until::Ready));
+                }
+                Item::Flush(frame) => out.extend_from_slice(frame.raw()),
+            }
+        }
+    }
+
+    /// Reports a proxy-side error at some message: messages before it that the proxy can
+    /// answer are answered, then the error, then (at Sync) ReadyForQuery.
+    async fn fail_batch(
+        &mut self,
+        before: &[Item],
+        e: BatchError,
+        ends_with_sync: bool,
+    ) -> Result<(), End> {
+        for item in before {
+            match item {
+                Item::ParseNamed(_) | Item::ParseUnnamed(_) => {
+                    build::empty(&mut self.io.out, backend::PARSE_COMPLETE)
+                }
+                Item::CloseStatement => build::empty(&mut self.io.out, backend::CLOSE_COMPLETE),
+                _ => {}
+            }
+        }
+        self.error(e.code, &e.message);
+        if ends_with_sync {
+            self.ready();
+        }
+        self.flush().await
+    }
+}
+
+fn parse_complete() -> Bytes {
+    Bytes::from_static(&[backend::PARSE_COMPLETE, 0, 0, 0, 4])
+}
+
+fn close_complete() -> Bytes {
+    Bytes::from_static(&[backend::CLOSE_COMPLETE, 0, 0, 0, 4])
+}

@@ -1,0 +1,110 @@
+//! Statements the proxy answers itself, without a server: a `BEGIN` whose shard is not
+//! known yet, the end of a transaction that never reached a server, `shardwire.*`
+//! settings, `DISCARD ALL`, `DEALLOCATE`, and the two-phase-commit commands that only the
+//! proxy may issue.
+
+use shardwire_router::{DiscardKind, SetCommand, StatementKind, TxnCommand};
+
+use super::session::Session;
+use crate::protocol::pg::build;
+use crate::protocol::pg::sqlstate;
+
+impl Session {
+    /// Answers `kind` locally if it can be; true when it did (the caller adds ReadyForQuery).
+    pub(super) fn answer_locally(&mut self, kind: &StatementKind, sql: &str) -> bool {
+        match kind {
+            StatementKind::Transaction(TxnCommand::Begin { .. })
+                if self.bound.is_none() && !self.in_transaction() =>
+            {
+                self.deferred_begin = Some(sql.to_string());
+                build::command_complete(&mut self.io.out, "BEGIN");
+                true
+            }
+            StatementKind::Transaction(
+                cmd @ (TxnCommand::Commit { .. } | TxnCommand::Rollback { .. }),
+            ) if self.bound.is_none() => {
+                let tag = if self.failed || matches!(cmd, TxnCommand::Rollback { .. }) {
+                    "ROLLBACK"
+                } else {
+                    "COMMIT"
+                };
+                if !self.in_transaction() {
+                    build::notice(
+                        &mut self.io.out,
+                        "25P01",
+                        "there is no transaction in progress",
+                    );
+                }
+                self.deferred_begin = None;
+                self.failed = false;
+                build::command_complete(&mut self.io.out, tag);
+                true
+            }
+            StatementKind::Transaction(
+                TxnCommand::PrepareTransaction(_)
+                | TxnCommand::CommitPrepared(_)
+                | TxnCommand::RollbackPrepared(_),
+            ) => {
+                self.error(
+                    sqlstate::FEATURE_NOT_SUPPORTED,
+                    "shardwire runs two-phase commit itself; PREPARE TRANSACTION, COMMIT PREPARED \
+                     and ROLLBACK PREPARED are not accepted from clients",
+                );
+                true
+            }
+            StatementKind::Set(cmd) if cmd.is_shardwire() => {
+                let result = match cmd {
+                    SetCommand::Assign { name, value, .. } => {
+                        let short = name.trim_start_matches("shardwire.");
+                        self.settings.set(short, value)
+                    }
+                    _ => Err("RESET of shardwire settings is not supported".to_string()),
+                };
+                match result {
+                    Ok(()) => build::command_complete(&mut self.io.out, "SET"),
+                    Err(msg) => self.error(sqlstate::INVALID_PARAMETER_VALUE, &msg),
+                }
+                true
+            }
+            StatementKind::Show(name) if name.starts_with("shardwire.") => {
+                let short = name.trim_start_matches("shardwire.");
+                match self.settings.show(short) {
+                    Ok(value) => {
+                        build::row_description(&mut self.io.out, &[name.as_str()]);
+                        build::data_row(&mut self.io.out, &[Some(value.as_str())]);
+                        build::command_complete(&mut self.io.out, "SHOW");
+                    }
+                    Err(msg) => self.error("42704", &msg),
+                }
+                true
+            }
+            StatementKind::Discard(DiscardKind::All) if !self.in_transaction() => {
+                self.params.reset_all();
+                self.statements.clear();
+                self.unnamed = None;
+                build::command_complete(&mut self.io.out, "DISCARD ALL");
+                true
+            }
+            StatementKind::Deallocate(name) => {
+                match name {
+                    None => {
+                        self.statements.clear();
+                        build::command_complete(&mut self.io.out, "DEALLOCATE ALL");
+                    }
+                    Some(name) => {
+                        if self.statements.remove(name).is_some() {
+                            build::command_complete(&mut self.io.out, "DEALLOCATE");
+                        } else {
+                            self.error(
+                                sqlstate::INVALID_SQL_STATEMENT_NAME,
+                                &format!("prepared statement \"{name}\" does not exist"),
+                            );
+                        }
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+}

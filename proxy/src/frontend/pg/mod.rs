@@ -1,0 +1,81 @@
+//! The PostgreSQL frontend: startup and authentication ([`startup`]), the session loop
+//! with transaction pooling and the simple protocol ([`session`]), the extended protocol
+//! ([`extended`]), statements answered by the proxy ([`local`]), response streaming
+//! ([`pump`]), and the per-session state that must survive pooling ([`params`],
+//! [`statements`], [`settings`]).
+
+pub mod extended;
+pub mod local;
+pub mod params;
+pub mod pump;
+pub mod session;
+pub mod settings;
+pub mod startup;
+pub mod statements;
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::net::TcpStream;
+
+use crate::cancel::CancelRegistry;
+use crate::cluster::Cluster;
+use crate::protocol::pg::frame::{FrameReader, DEFAULT_MAX_FRAME};
+use params::SessionParams;
+use pump::ClientIo;
+use session::Session;
+use settings::ShardwireSettings;
+
+/// Serves one client connection from accept to close.
+pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>, cancels: Arc<CancelRegistry>) {
+    let _ = stream.set_nodelay(true);
+    let (r, w) = stream.into_split();
+    let mut io = ClientIo {
+        reader: FrameReader::new(r, DEFAULT_MAX_FRAME),
+        writer: w,
+        out: BytesMut::with_capacity(8 * 1024),
+    };
+    let Some(accepted) = startup::handshake(&mut io, &cluster, &cancels).await else {
+        return;
+    };
+    let (params, own) = SessionParams::from_startup(&accepted.params);
+    let proxy = &cluster.config.proxy;
+    let mut settings = ShardwireSettings::new(
+        cluster
+            .config
+            .user(&accepted.user.name)
+            .and_then(|u| u.read_consistency)
+            .unwrap_or(proxy.default_read_consistency),
+        proxy.default_max_staleness,
+    );
+    for (name, value) in own {
+        if let Err(msg) = settings.set(name.trim_start_matches("shardwire."), &value) {
+            build_fatal(&mut io, &msg).await;
+            return;
+        }
+    }
+    let registration = cancels.register();
+    if !startup::welcome(&mut io, &accepted, &params, registration.key()).await {
+        return;
+    }
+    let session = Session::new(
+        io,
+        accepted.db,
+        accepted.user,
+        params,
+        settings,
+        registration.slot.clone(),
+    );
+    session.run().await;
+    drop(registration);
+}
+
+async fn build_fatal(io: &mut ClientIo, msg: &str) {
+    crate::protocol::pg::build::error_response(
+        &mut io.out,
+        crate::protocol::pg::build::Severity::Fatal,
+        crate::protocol::pg::sqlstate::INVALID_PARAMETER_VALUE,
+        msg,
+    );
+    let _ = io.flush().await;
+}

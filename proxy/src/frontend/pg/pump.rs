@@ -1,0 +1,267 @@
+//! Streaming a server's answers back to the client.
+//!
+//! What the client sent becomes a queue of expected responses, one entry per message:
+//! forwarded (`Pass`), hidden (`Swallow`: a Parse or `SET` the proxy injected) or made up
+//! by the proxy (`Synthetic`: the ParseComplete of a statement the server already knew).
+//! Server frames are matched against the queue by tag only — rows are copied through
+//! undecoded — and the client is written to once per batch of frames received.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+use crate::backend::pg::ServerConn;
+use crate::protocol::pg::frame::FrameReader;
+use crate::protocol::pg::tag::{backend, frontend};
+
+/// Client-side socket halves and the pending output.
+#[derive(Debug)]
+pub struct ClientIo {
+    /// Frames from the client.
+    pub reader: FrameReader<OwnedReadHalf>,
+    /// Bytes to the client.
+    pub writer: OwnedWriteHalf,
+    /// Output not yet written.
+    pub out: BytesMut,
+}
+
+impl ClientIo {
+    /// Writes pending output.
+    pub async fn flush(&mut self) -> std::io::Result<()> {
+        if !self.out.is_empty() {
+            self.writer.write_all(&self.out).await?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+}
+
+/// What to do with the responses to one message.
+#[derive(Debug)]
+pub enum Action {
+    /// Forward to the client.
+    Pass,
+    /// Hide from the client (errors still go through).
+    Swallow,
+    /// No server response; send these bytes instead when the entry reaches the front.
+    Synthetic(Bytes),
+}
+
+/// When an entry is complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// At ReadyForQuery (Sync, simple Query).
+    Ready,
+    /// At any of these tags.
+    Tags(&'static [u8]),
+    /// Immediately (synthetic entries).
+    Now,
+}
+
+/// Completion tags per extended-protocol message.
+pub mod ends {
+    use crate::protocol::pg::tag::backend::*;
+    /// Parse.
+    pub const PARSE: &[u8] = &[PARSE_COMPLETE];
+    /// Bind.
+    pub const BIND: &[u8] = &[BIND_COMPLETE];
+    /// Describe (statement or portal).
+    pub const DESCRIBE: &[u8] = &[ROW_DESCRIPTION, NO_DATA];
+    /// Execute.
+    pub const EXECUTE: &[u8] = &[COMMAND_COMPLETE, EMPTY_QUERY, PORTAL_SUSPENDED];
+    /// Close.
+    pub const CLOSE: &[u8] = &[CLOSE_COMPLETE];
+}
+
+/// One expected response.
+#[derive(Debug)]
+pub struct Entry {
+    /// Forward, hide or make up.
+    pub action: Action,
+    /// When it is complete.
+    pub until: Until,
+    /// A statement this entry prepares on the server; forgotten again if it fails.
+    pub prepares: Option<Arc<str>>,
+}
+
+impl Entry {
+    /// A forwarded response.
+    pub fn pass(until: Until) -> Entry {
+        Entry {
+            action: Action::Pass,
+            until,
+            prepares: None,
+        }
+    }
+
+    /// A hidden response.
+    pub fn swallow(until: Until) -> Entry {
+        Entry {
+            action: Action::Swallow,
+            until,
+            prepares: None,
+        }
+    }
+
+    /// A made-up response.
+    pub fn synthetic(bytes: Bytes) -> Entry {
+        Entry {
+            action: Action::Synthetic(bytes),
+            until: Until::Now,
+            prepares: None,
+        }
+    }
+}
+
+/// How pumping ended.
+#[derive(Debug)]
+pub enum PumpEnd {
+    /// Every expected response arrived; the server is between messages.
+    Done {
+        /// Whether any ErrorResponse was seen.
+        error_seen: bool,
+    },
+    /// The client went away or broke the protocol during COPY.
+    ClientGone,
+    /// The server connection failed.
+    ServerLost(String),
+}
+
+/// Client output is flushed once it grows past this, so a large result streams through a
+/// bounded buffer and a slow client slows the server read instead of growing memory.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// Forwards server responses until the queue is empty.
+pub async fn pump(
+    server: &mut ServerConn,
+    client: &mut ClientIo,
+    queue: &mut VecDeque<Entry>,
+) -> PumpEnd {
+    let mut error_seen = false;
+    loop {
+        while let Some(Entry {
+            action: Action::Synthetic(_),
+            ..
+        }) = queue.front()
+        {
+            if let Some(Entry {
+                action: Action::Synthetic(bytes),
+                ..
+            }) = queue.pop_front()
+            {
+                client.out.extend_from_slice(&bytes);
+            }
+        }
+        let Some(front) = queue.front() else {
+            return match client.flush().await {
+                Ok(()) => PumpEnd::Done { error_seen },
+                Err(_) => PumpEnd::ClientGone,
+            };
+        };
+        let header = match server.reader.peek() {
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                if client.flush().await.is_err() {
+                    return PumpEnd::ClientGone;
+                }
+                match server.reader.fill().await {
+                    Ok(true) => continue,
+                    Ok(false) => return PumpEnd::ServerLost("server closed the connection".into()),
+                    Err(e) => return PumpEnd::ServerLost(e.to_string()),
+                }
+            }
+            Err(e) => return PumpEnd::ServerLost(e.to_string()),
+        };
+        let pass = matches!(front.action, Action::Pass);
+        let until = front.until;
+        let frame = &server.reader.buffer()[..header.total];
+        match header.tag {
+            backend::NOTICE_RESPONSE | backend::NOTIFICATION | backend::PARAMETER_STATUS => {
+                if pass {
+                    client.out.extend_from_slice(frame);
+                }
+            }
+            backend::ERROR_RESPONSE => {
+                error_seen = true;
+                client.out.extend_from_slice(frame);
+                if until != Until::Ready {
+                    // The server skips everything up to the next Sync.
+                    while let Some(e) = queue.front() {
+                        if e.until == Until::Ready {
+                            break;
+                        }
+                        if let Some(name) = queue.pop_front().and_then(|e| e.prepares) {
+                            server.prepared.remove(&name);
+                        }
+                    }
+                }
+            }
+            backend::READY_FOR_QUERY => {
+                server.status = frame.get(5).copied().unwrap_or(b'I');
+                if pass {
+                    client.out.extend_from_slice(frame);
+                }
+                // Anything still queued before this Sync got no answer (cannot happen with a
+                // well-behaved server); drop through to the Sync's own entry.
+                while let Some(e) = queue.pop_front() {
+                    if e.until == Until::Ready {
+                        break;
+                    }
+                }
+            }
+            backend::COPY_IN => {
+                client.out.extend_from_slice(frame);
+                server.reader.consume(header.total);
+                if let Err(end) = copy_in(server, client).await {
+                    return end;
+                }
+                continue;
+            }
+            tag => {
+                if pass {
+                    client.out.extend_from_slice(frame);
+                }
+                if let Until::Tags(tags) = until {
+                    if tags.contains(&tag) {
+                        queue.pop_front();
+                    }
+                }
+            }
+        }
+        server.reader.consume(header.total);
+        if client.out.len() >= FLUSH_AT && client.flush().await.is_err() {
+            return PumpEnd::ClientGone;
+        }
+    }
+}
+
+/// COPY FROM STDIN: client data frames go to the server until CopyDone or CopyFail.
+async fn copy_in(server: &mut ServerConn, client: &mut ClientIo) -> Result<(), PumpEnd> {
+    if client.flush().await.is_err() {
+        return Err(PumpEnd::ClientGone);
+    }
+    loop {
+        let frame = match client.reader.next_frame().await {
+            Ok(Some(f)) => f,
+            _ => return Err(PumpEnd::ClientGone),
+        };
+        let tag = frame.tag();
+        match tag {
+            frontend::COPY_DATA
+            | frontend::COPY_DONE
+            | frontend::COPY_FAIL
+            | frontend::SYNC
+            | frontend::FLUSH => {}
+            _ => return Err(PumpEnd::ClientGone),
+        }
+        if let Err(e) = server.writer.write_all(frame.raw()).await {
+            return Err(PumpEnd::ServerLost(e.to_string()));
+        }
+        if tag == frontend::COPY_DONE || tag == frontend::COPY_FAIL {
+            return Ok(());
+        }
+    }
+}

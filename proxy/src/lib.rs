@@ -1,0 +1,13 @@
+//! shardwire: a sharding proxy for the PostgreSQL (and, later, MySQL) wire protocols.
+//!
+//! The pipeline (DESIGN §1): a frontend reads client frames, the session asks the router
+//! (`shardwire-router`, pure) for a plan, and the executor forwards the frames to pooled
+//! backend connections and streams the answers back frame by frame.
+
+pub mod auth;
+pub mod backend;
+pub mod cancel;
+pub mod cluster;
+pub mod frontend;
+pub mod protocol;
+pub mod server;

@@ -1,0 +1,118 @@
+//! The `shardwire` command: `serve` a config, `check` it against the backends, or run a
+//! `demo` cluster on real local databases (DESIGN §3).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use shardwire_conf::Config;
+
+mod cli_check;
+mod cli_demo;
+
+/// Command-line interface.
+#[derive(Parser, Debug)]
+#[command(
+    name = "shardwire",
+    version,
+    about = "A sharding proxy for PostgreSQL and MySQL"
+)]
+struct Cli {
+    /// Config file (`shardwire.toml`).
+    #[arg(long, short, global = true)]
+    config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the proxy (the default when only --config is given).
+    Serve,
+    /// Validate the config and connect to every backend; exit 1 on any problem.
+    Check,
+    /// Start a local cluster (real PostgreSQL shards with replicas) and a proxy on it.
+    Demo {
+        /// Number of shards.
+        #[arg(long, default_value_t = 2)]
+        shards: usize,
+        /// Replicas per shard.
+        #[arg(long, default_value_t = 1)]
+        replicas: usize,
+        /// Also start MariaDB shards (not available yet).
+        #[arg(long)]
+        mysql: bool,
+        /// Port for the PostgreSQL frontend.
+        #[arg(long, default_value_t = 6432)]
+        port: u16,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn load(path: Option<&PathBuf>) -> Result<Config, String> {
+    let path = path.ok_or("--config is required")?;
+    Config::load(path).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("shardwire: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(load(cli.config.as_ref())?).await,
+            Command::Check => cli_check::check(load(cli.config.as_ref())?).await,
+            Command::Demo {
+                shards,
+                replicas,
+                mysql,
+                port,
+            } => cli_demo::demo(shards, replicas, mysql, port).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("shardwire: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let handle = shardwire::server::start(config).await?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("interrupted, shutting down");
+        }
+        _ = handle.wait() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! The listeners: accept client connections and hand each to its frontend. A running
+//! proxy is a [`ProxyHandle`], which tests and `shardwire demo` start in-process.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use shardwire_conf::Config;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::cancel::CancelRegistry;
+use crate::cluster::Cluster;
+
+/// A running proxy; dropping it stops accepting (sessions in flight finish on their own).
+#[derive(Debug)]
+pub struct ProxyHandle {
+    /// Where the PostgreSQL frontend listens.
+    pub postgres_addr: Option<SocketAddr>,
+    /// The shared run-time state.
+    pub cluster: Arc<Cluster>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for ProxyHandle {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl ProxyHandle {
+    /// Waits until the listeners stop (they run until the handle is dropped or the process
+    /// ends).
+    pub async fn wait(mut self) {
+        for t in std::mem::take(&mut self.tasks) {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Starts the listeners of `config`. A listen port of 0 picks a free port (see
+/// [`ProxyHandle::postgres_addr`]).
+pub async fn start(config: Config) -> Result<ProxyHandle, String> {
+    let cluster = Arc::new(Cluster::build(config)?);
+    let cancels = Arc::new(CancelRegistry::default());
+    let mut tasks = Vec::new();
+    let mut postgres_addr = None;
+    if let Some(addr) = cluster.config.proxy.postgres_listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("proxy.postgres_listen: cannot listen on {addr}: {e}"))?;
+        postgres_addr = listener.local_addr().ok();
+        tracing::info!(addr = %postgres_addr.unwrap_or(addr), "PostgreSQL frontend listening");
+        let cluster = cluster.clone();
+        tasks.push(tokio::spawn(accept_pg(listener, cluster, cancels)));
+    }
+    Ok(ProxyHandle {
+        postgres_addr,
+        cluster,
+        tasks,
+    })
+}
+
+async fn accept_pg(listener: TcpListener, cluster: Arc<Cluster>, cancels: Arc<CancelRegistry>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                tracing::debug!(%peer, "client connected");
+                let cluster = cluster.clone();
+                let cancels = cancels.clone();
+                tokio::spawn(async move {
+                    crate::frontend::pg::serve_client(stream, cluster, cancels).await;
+                    tracing::debug!(%peer, "client disconnected");
+                });
+            }
+            Err(e) => {
+                // Out of file descriptors and similar: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+}

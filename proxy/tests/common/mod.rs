@@ -1,0 +1,121 @@
+//! Shared fixtures for the proxy's integration tests: a real test-bed topology and an
+//! in-process proxy on it, started once per test binary on a runtime of their own (each
+//! `#[tokio::test]` has its own runtime, which must not own the proxy's tasks).
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub mod raw;
+
+use std::sync::mpsc;
+
+use shardwire_conf::Config;
+use shardwire_testbed::Topology;
+
+/// A topology with a proxy in front of it.
+pub struct Harness {
+    /// The databases.
+    pub topo: Topology,
+    /// Proxy PostgreSQL port.
+    pub port: u16,
+    /// The config the proxy runs.
+    pub config_toml: String,
+}
+
+/// What to start.
+pub struct Spec {
+    pub shards: usize,
+    pub replicas: usize,
+    pub pool_size: u32,
+    /// Extra `[proxy]` lines.
+    pub proxy_extra: &'static str,
+    /// `[[databases.tables]]` sections.
+    pub tables: &'static str,
+    /// SQL run on every shard primary before the proxy starts.
+    pub schema: &'static str,
+}
+
+impl Harness {
+    /// A connection string for tokio-postgres / libpq.
+    pub fn conn_str(&self) -> String {
+        format!(
+            "host=127.0.0.1 port={} user=app password=app dbname=app",
+            self.port
+        )
+    }
+
+    /// A libpq URL.
+    pub fn url(&self) -> String {
+        format!("postgres://app:app@127.0.0.1:{}/app", self.port)
+    }
+
+    /// A tokio-postgres client through the proxy.
+    pub async fn client(&self) -> tokio_postgres::Client {
+        let (client, conn) = tokio_postgres::connect(&self.conn_str(), tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connect through the proxy: {e}"));
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+}
+
+/// Starts the topology and the proxy on a background runtime that lives as long as the
+/// process. Call once per binary (from a `OnceLock`).
+pub fn start(spec: Spec) -> Harness {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let topo = Topology::builder()
+                .pg_shards(spec.shards)
+                .pg_replicas(spec.replicas)
+                .fast(true)
+                .start()
+                .await
+                .unwrap_or_else(|e| panic!("testbed: {e}"));
+            let mut toml = format!(
+                "[proxy]\npostgres_listen = \"127.0.0.1:0\"\npool_size = {}\n{}\n\
+                 [[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
+                 [[databases]]\nname = \"app\"\nprotocol = \"postgres\"\nbackend_user = \"postgres\"\n",
+                spec.pool_size, spec.proxy_extra
+            );
+            for shard in topo.pg_shards() {
+                if !spec.schema.is_empty() {
+                    shard.primary().execute(spec.schema).await.unwrap();
+                }
+                toml.push_str(&format!(
+                    "\n  [[databases.shards]]\n  primary = \"{}\"\n",
+                    shard.primary().config_addr()
+                ));
+            }
+            toml.push_str(spec.tables);
+            let config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+            let handle = shardwire::server::start(config).await.unwrap();
+            let port = handle.postgres_addr.unwrap().port();
+            tx.send(Harness {
+                topo,
+                port,
+                config_toml: toml,
+            })
+            .unwrap();
+            // Serve for the rest of the process.
+            handle.wait().await;
+        });
+    });
+    rx.recv().expect("harness started")
+}
+
+/// Runs a client program (psql, pgbench) with the proxy's password; returns its output.
+pub fn run(program: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(program)
+        .args(args)
+        .env("PGPASSWORD", "app")
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"))
+}

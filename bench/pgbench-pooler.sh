@@ -88,29 +88,41 @@ backend_user = "postgres"
   primary = "127.0.0.1:$PG_PORT/postgres"
 CONF
 RUST_LOG=warn target/release/shardwire serve --config "$WORK/shardwire.toml" &
-PIDS+=($!)
+SW_PID=$!
+PIDS+=($SW_PID)
 sleep 1
+BOUNCER_PID=$(cat "$WORK/pgbouncer.pid" 2>/dev/null || true)
 
-run() { # target port mode -> tps
-    local port=$2 mode=$3
-    PGPASSWORD=bench "$PGBIN/pgbench" -n -S -M "$mode" -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" \
-        -h 127.0.0.1 -p "$port" -U postgres postgres 2>/dev/null \
-        | awk '/^tps/ {print int($3)}' | head -1 || true
+cpu_ticks() { # pid -> utime+stime in clock ticks
+    [[ -n "$1" && -r /proc/$1/stat ]] || { echo 0; return; }
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+run() { # target port mode pid -> "tps cpu_us_per_txn"
+    local port=$2 mode=$3 pid=$4 before after out tps txns
+    before=$(cpu_ticks "$pid")
+    out=$(PGPASSWORD=bench "$PGBIN/pgbench" -n -S -M "$mode" -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" \
+        -h 127.0.0.1 -p "$port" -U postgres postgres 2>/dev/null || true)
+    after=$(cpu_ticks "$pid")
+    tps=$(awk '/^tps/ {print int($3)}' <<<"$out" | head -1)
+    txns=$(awk -F': ' '/actually processed/ {split($2, a, "/"); print a[1]+0}' <<<"$out" | head -1)
+    awk -v t="${tps:-0}" -v n="${txns:-0}" -v d="$((after - before))" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%d %.1f\n", t, (n > 0 ? d * 1e6 / hz / n : 0) }'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 
-declare -A RESULTS
+declare -A RESULTS CPU
 for mode in simple extended prepared; do
     for round in $(seq "$ROUNDS"); do
         for target in direct pgbouncer shardwire; do
             case $target in
-                direct) port=$PG_PORT ;;
-                pgbouncer) port=$BOUNCER_PORT ;;
-                shardwire) port=$SW_PORT ;;
+                direct) port=$PG_PORT; pid= ;;
+                pgbouncer) port=$BOUNCER_PORT; pid=$BOUNCER_PID ;;
+                shardwire) port=$SW_PORT; pid=$SW_PID ;;
             esac
-            tps=$(run "$target" "$port" "$mode"); tps=${tps:-0}
+            read -r tps cpu < <(run "$target" "$port" "$mode" "$pid")
             RESULTS[$mode,$target]+="$tps "
-            echo "round $round  -M $mode  $target: $tps tps" >&2
+            CPU[$mode,$target]+="$cpu "
+            echo "round $round  -M $mode  $target: $tps tps, ${cpu} us CPU per transaction in the proxy" >&2
         done
     done
 done
@@ -118,13 +130,15 @@ done
 echo
 echo "pgbench -S -c $CLIENTS -j 2 -T $SECONDS_PER_RUN, scale $SCALE, median of $ROUNDS interleaved rounds ($(nproc) cores)"
 echo
-echo "| mode | direct | PgBouncer | shardwire | shardwire / PgBouncer | shardwire / direct |"
-echo "|---|---|---|---|---|---|"
+echo "| mode | direct | PgBouncer | shardwire | shardwire / PgBouncer | shardwire / direct | proxy CPU µs/txn: PgBouncer | shardwire |"
+echo "|---|---|---|---|---|---|---|---|"
 for mode in simple extended prepared; do
     d=$(echo ${RESULTS[$mode,direct]} | tr ' ' '\n' | median)
     b=$(echo ${RESULTS[$mode,pgbouncer]} | tr ' ' '\n' | median)
     s=$(echo ${RESULTS[$mode,shardwire]} | tr ' ' '\n' | median)
     rb=$(awk -v s="$s" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", s / b; else print "n/a" }')
     rd=$(awk -v s="$s" -v d="$d" 'BEGIN { if (d > 0) printf "%.2f", s / d; else print "n/a" }')
-    echo "| $mode | $d | $b | $s | $rb | $rd |"
+    cb=$(echo ${CPU[$mode,pgbouncer]} | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    cs=$(echo ${CPU[$mode,shardwire]} | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    echo "| $mode | $d | $b | $s | $rb | $rd | $cb | $cs |"
 done

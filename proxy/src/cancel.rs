@@ -14,8 +14,8 @@ use crate::protocol::pg::tag::startup;
 /// Where a cancel must go right now.
 #[derive(Clone, Debug)]
 pub struct ServerKey {
-    /// Backend `host:port`.
-    pub addr: String,
+    /// The backend node (its `addr` is where the cancel goes).
+    pub node: std::sync::Arc<crate::backend::pg::NodeInfo>,
     /// Backend pid.
     pub pid: i32,
     /// Backend secret.
@@ -98,7 +98,7 @@ impl CancelRegistry {
         let Some(target) = target else {
             return;
         };
-        let Ok(mut stream) = tokio::net::TcpStream::connect(&target.addr).await else {
+        let Ok(mut stream) = tokio::net::TcpStream::connect(&target.node.addr).await else {
             return;
         };
         let mut out = BytesMut::new();

@@ -136,3 +136,26 @@ async fn a_server_dying_mid_query_is_08006_and_the_pool_heals() {
     assert!(codes.is_empty(), "{codes:?}");
     assert!(tags.contains(&b'D'), "{tags:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameter_status_changes_reach_the_client() {
+    let _serial = serial().await;
+    let h = harness();
+    let mut raw = common::raw::Raw::login(h.port).await;
+    raw.send_frame(b'Q', b"SET application_name = 'renamed'\0")
+        .await;
+    let mut reported = None;
+    while let Some((tag, body)) = raw.read_frame().await {
+        if tag == b'S' {
+            let text = String::from_utf8_lossy(&body).to_string();
+            let mut parts = text.split('\0');
+            if parts.next() == Some("application_name") {
+                reported = parts.next().map(str::to_string);
+            }
+        }
+        if tag == b'Z' {
+            break;
+        }
+    }
+    assert_eq!(reported.as_deref(), Some("renamed"));
+}

@@ -359,7 +359,7 @@ impl Session {
             }
         };
         self.cancel.set(Some(ServerKey {
-            addr: conn.node.addr.clone(),
+            node: conn.node.clone(),
             pid: conn.cancel_key.0,
             secret: conn.cancel_key.1,
         }));

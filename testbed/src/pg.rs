@@ -23,7 +23,7 @@ pub const SUPERUSER: &str = "postgres";
 pub const DATABASE: &str = "app";
 
 /// Bumped when the template's contents change, so old cached templates are not reused.
-const TEMPLATE_REVISION: u32 = 1;
+const TEMPLATE_REVISION: u32 = 2;
 
 const SETTINGS: &str = "
 # shardwire test bed
@@ -36,6 +36,9 @@ max_wal_senders = 20
 max_replication_slots = 20
 hot_standby = on
 hot_standby_feedback = on
+# Standbys of one primary are cloned concurrently; a fast checkpoint of one clone must not
+# recycle WAL another clone is still streaming.
+wal_keep_size = 256MB
 shared_buffers = 32MB
 log_min_messages = warning
 log_line_prefix = '%m [%p] '

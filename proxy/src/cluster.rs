@@ -13,6 +13,7 @@ use crate::auth::Credentials;
 use crate::backend::pg::NodeInfo;
 use crate::backend::pool::NodePool;
 use crate::frontend::pg::statements::StatementRegistry;
+use crate::monitor::ShardMonitor;
 
 /// One shard at run time.
 #[derive(Debug)]
@@ -21,6 +22,10 @@ pub struct ShardRuntime {
     pub index: u32,
     /// The primary's pool.
     pub primary: NodePool,
+    /// The replicas' pools, in config order.
+    pub replicas: Vec<NodePool>,
+    /// What the replica monitor last saw.
+    pub monitor: Arc<ShardMonitor>,
 }
 
 /// One logical database at run time.
@@ -93,20 +98,30 @@ impl Cluster {
                 .iter()
                 .enumerate()
                 .map(|(i, shard)| {
-                    let node = Arc::new(NodeInfo {
-                        name: format!("{}/shard{i}/primary", db.name),
-                        addr: shard.primary.host_port(),
-                        dbname: shard.primary.dbname.clone(),
-                        user: db.backend_user.clone(),
-                        password: db.backend_password.clone(),
-                    });
-                    ShardRuntime {
-                        index: i as u32,
-                        primary: NodePool::new(
+                    let pool = |role: String, addr: &shardwire_conf::NodeAddr| {
+                        let node = Arc::new(NodeInfo {
+                            name: format!("{}/shard{i}/{role}", db.name),
+                            addr: addr.host_port(),
+                            dbname: addr.dbname.clone(),
+                            user: db.backend_user.clone(),
+                            password: db.backend_password.clone(),
+                        });
+                        NodePool::new(
                             node,
                             config.proxy.pool_size as usize,
                             config.proxy.pool_timeout,
-                        ),
+                        )
+                    };
+                    ShardRuntime {
+                        index: i as u32,
+                        primary: pool("primary".to_string(), &shard.primary),
+                        replicas: shard
+                            .replicas
+                            .iter()
+                            .enumerate()
+                            .map(|(r, addr)| pool(format!("replica{r}"), addr))
+                            .collect(),
+                        monitor: Arc::new(ShardMonitor::new(shard.replicas.len())),
                     }
                 })
                 .collect();
@@ -147,5 +162,10 @@ impl Cluster {
     /// A configured user.
     pub fn user(&self, name: &str) -> Option<&Arc<UserRuntime>> {
         self.users.get(name)
+    }
+
+    /// Every running database.
+    pub fn databases(&self) -> impl Iterator<Item = &Arc<DatabaseRuntime>> {
+        self.databases.values()
     }
 }

@@ -8,6 +8,8 @@ pub mod auth;
 pub mod backend;
 pub mod cancel;
 pub mod cluster;
+pub mod consistency;
 pub mod frontend;
+pub mod monitor;
 pub mod protocol;
 pub mod server;

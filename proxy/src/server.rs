@@ -46,6 +46,17 @@ pub async fn start(config: Config) -> Result<ProxyHandle, String> {
     let cancels = Arc::new(CancelRegistry::default());
     let mut tasks = Vec::new();
     let mut postgres_addr = None;
+    for db in cluster.databases() {
+        for shard in db.shards.iter().filter(|s| !s.replicas.is_empty()) {
+            tasks.push(tokio::spawn(crate::monitor::run(
+                shard.monitor.clone(),
+                shard.primary.node().clone(),
+                shard.replicas.iter().map(|r| r.node().clone()).collect(),
+                cluster.config.proxy.monitor_interval,
+                cluster.config.proxy.max_replica_lag,
+            )));
+        }
+    }
     if let Some(addr) = cluster.config.proxy.postgres_listen {
         let listener = TcpListener::bind(addr)
             .await

@@ -88,9 +88,15 @@ pub fn start(spec: Spec) -> Harness {
                 if !spec.schema.is_empty() {
                     shard.primary().execute(spec.schema).await.unwrap();
                 }
+                let replicas: Vec<String> = shard
+                    .replicas()
+                    .iter()
+                    .map(|r| format!("\"{}\"", r.config_addr()))
+                    .collect();
                 toml.push_str(&format!(
-                    "\n  [[databases.shards]]\n  primary = \"{}\"\n",
-                    shard.primary().config_addr()
+                    "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
+                    shard.primary().config_addr(),
+                    replicas.join(", ")
                 ));
             }
             toml.push_str(spec.tables);

@@ -8,9 +8,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use shardwire_router::{ParamSource, ParamValue};
+use shardwire_router::{ParamSource, ParamValue, StatementKind, TxnCommand};
 
-use super::pump::{ends, Entry, Until};
+use super::pump::{ends, Entry, PumpEnd, Until};
 use super::session::{End, Session};
 use super::statements::{self, Statement};
 use crate::protocol::pg::build;
@@ -33,6 +33,8 @@ enum Item {
     DescribeStatement(Arc<Statement>),
     /// Close of a statement: answered by the proxy.
     CloseStatement,
+    /// Execute or Describe of a portal bound to a statement the proxy answers itself.
+    LocalPortal { stmt: Arc<Statement>, execute: bool },
     /// Sync.
     Sync(Frame),
     /// Flush.
@@ -80,8 +82,9 @@ impl Session {
         let mut items = Vec::with_capacity(frames.len());
         let mut shard: Option<u32> = None;
         let mut failure = None;
+        let mut local_portals: Vec<(String, Arc<Statement>)> = Vec::new();
         for frame in frames.drain(..) {
-            match self.analyse(frame, &mut shard) {
+            match self.analyse(frame, &mut shard, &mut local_portals) {
                 Ok(item) => items.push(item),
                 Err(Some(e)) => {
                     failure = Some(e);
@@ -98,6 +101,9 @@ impl Session {
         self.batch = frames;
         if let Some(e) = failure {
             return self.fail_batch(&items, e, ends_with_sync).await;
+        }
+        if items.iter().any(|i| self.is_local_item(i)) {
+            return self.answer_batch_locally(items, ends_with_sync).await;
         }
         if self.failed
             && items
@@ -129,8 +135,31 @@ impl Session {
             }
             return self.flush().await;
         };
+        let kinds = || {
+            items.iter().filter_map(|i| match i {
+                Item::Bind(_, stmt) => Some(&stmt.plan.statements),
+                _ => None,
+            })
+        };
+        let all_reads = kinds().count() > 0
+            && kinds().all(|st| st.len() == 1 && matches!(st[0].kind, StatementKind::Read));
+        let writes = kinds().flatten().any(|st| {
+            matches!(
+                st.kind,
+                StatementKind::Write
+                    | StatementKind::Ddl
+                    | StatementKind::Utility
+                    | StatementKind::Transaction(TxnCommand::Commit { .. })
+            )
+        });
+        let replica =
+            if ends_with_sync && all_reads && !self.in_transaction() && self.bound.is_none() {
+                self.choose_replica(shard).await
+            } else {
+                None
+            };
         let (mut out, mut queue) = self.take_buffers();
-        if !self.bind(shard, &mut out, &mut queue).await {
+        if !self.bind_to(shard, replica, &mut out, &mut queue).await {
             if ends_with_sync {
                 self.ready();
             }
@@ -141,7 +170,12 @@ impl Session {
             queue.push_back(Entry::swallow(Until::Ready));
         }
         self.translate(items, &mut out, &mut queue);
-        self.exchange(out, queue).await?;
+        if ends_with_sync {
+            self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
+        }
+        if let PumpEnd::Done { captured, .. } = self.exchange(out, queue).await? {
+            self.observe_position(shard, captured);
+        }
         // After a Flush the server still waits for the Sync of this sequence: keep it.
         self.awaiting_sync = !ends_with_sync && self.bound.is_some();
         self.after_exchange(&[]);
@@ -154,6 +188,7 @@ impl Session {
         &mut self,
         frame: Frame,
         shard: &mut Option<u32>,
+        local_portals: &mut Vec<(String, Arc<Statement>)>,
     ) -> Result<Item, Option<BatchError>> {
         let malformed = |s: &mut Session, what: &str| {
             build::error_response(
@@ -208,6 +243,11 @@ impl Session {
                     return Err(malformed(self, "Bind"));
                 };
                 let stmt = self.lookup(bind.statement)?;
+                if is_local_statement(&stmt) {
+                    local_portals.retain(|(p, _)| p != bind.portal);
+                    local_portals.push((bind.portal.to_string(), stmt.clone()));
+                    return Ok(Item::Bind(frame, stmt));
+                }
                 let params = BindParams {
                     bind: &bind,
                     types: &stmt.param_types,
@@ -242,6 +282,12 @@ impl Session {
                     let stmt = self.lookup(target.name)?;
                     return Ok(Item::DescribeStatement(stmt));
                 }
+                if let Some((_, stmt)) = local_portals.iter().find(|(p, _)| p == target.name) {
+                    return Ok(Item::LocalPortal {
+                        stmt: stmt.clone(),
+                        execute: false,
+                    });
+                }
                 Ok(Item::Forward(frame, ends::DESCRIBE))
             }
             frontend::CLOSE => {
@@ -258,7 +304,19 @@ impl Session {
                 }
                 Ok(Item::Forward(frame, ends::CLOSE))
             }
-            frontend::EXECUTE => Ok(Item::Forward(frame, ends::EXECUTE)),
+            frontend::EXECUTE => {
+                let portal = crate::protocol::pg::read::Cursor::new(frame.body(), "Execute").cstr();
+                let Ok(portal) = portal else {
+                    return Err(malformed(self, "Execute"));
+                };
+                if let Some((_, stmt)) = local_portals.iter().find(|(p, _)| p == portal) {
+                    return Ok(Item::LocalPortal {
+                        stmt: stmt.clone(),
+                        execute: true,
+                    });
+                }
+                Ok(Item::Forward(frame, ends::EXECUTE))
+            }
             frontend::SYNC => Ok(Item::Sync(frame)),
             _ => Ok(Item::Flush(frame)),
         }
@@ -346,12 +404,82 @@ impl Session {
                 Item::CloseStatement => {
                     queue.push_back(Entry::synthetic(close_complete()));
                 }
+                // Batches with these are answered by `answer_batch_locally`.
+                Item::LocalPortal { .. } => {}
                 Item::Sync(frame) => {
                     out.extend_from_slice(frame.raw());
                     queue.push_back(Entry::pass(Until::Ready));
                 }
                 Item::Flush(frame) => out.extend_from_slice(frame.raw()),
             }
+        }
+    }
+
+    /// True when the item concerns a statement the proxy answers itself.
+    fn is_local_item(&self, item: &Item) -> bool {
+        match item {
+            Item::ParseNamed(stmt) | Item::Bind(_, stmt) | Item::DescribeStatement(stmt) => {
+                is_local_statement(stmt)
+            }
+            Item::ParseUnnamed(_) => self.unnamed.as_deref().is_some_and(is_local_statement),
+            Item::LocalPortal { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Answers a batch about `shardwire.*` settings without a server. Mixing them with
+    /// statements for a server in one pipeline is refused.
+    async fn answer_batch_locally(
+        &mut self,
+        items: Vec<Item>,
+        ends_with_sync: bool,
+    ) -> Result<(), End> {
+        let mixed = items.iter().any(|i| {
+            !self.is_local_item(i)
+                && !matches!(i, Item::CloseStatement | Item::Sync(_) | Item::Flush(_))
+        });
+        if mixed {
+            let e = BatchError::new(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                "shardwire: shardwire.* settings cannot share a pipeline with other statements",
+            );
+            return self.fail_batch(&[], e, ends_with_sync).await;
+        }
+        for item in items {
+            match item {
+                Item::ParseNamed(_) | Item::ParseUnnamed(_) => {
+                    build::empty(&mut self.io.out, backend::PARSE_COMPLETE)
+                }
+                Item::Bind(..) => build::empty(&mut self.io.out, backend::BIND_COMPLETE),
+                Item::DescribeStatement(stmt) => {
+                    build::frame(&mut self.io.out, backend::PARAMETER_DESCRIPTION, |b| {
+                        bytes::BufMut::put_i16(b, 0)
+                    });
+                    self.describe_local(&stmt);
+                }
+                Item::LocalPortal {
+                    stmt,
+                    execute: false,
+                } => self.describe_local(&stmt),
+                Item::LocalPortal {
+                    stmt,
+                    execute: true,
+                } => {
+                    let kind = &stmt.plan.statements[0].kind;
+                    self.answer_locally_with(kind, &stmt.sql, false);
+                }
+                Item::CloseStatement => build::empty(&mut self.io.out, backend::CLOSE_COMPLETE),
+                Item::Sync(_) => self.ready(),
+                _ => {}
+            }
+        }
+        self.flush().await
+    }
+
+    fn describe_local(&mut self, stmt: &Statement) {
+        match &stmt.plan.statements[0].kind {
+            StatementKind::Show(name) => build::row_description(&mut self.io.out, &[name.as_str()]),
+            _ => build::empty(&mut self.io.out, backend::NO_DATA),
         }
     }
 
@@ -378,6 +506,11 @@ impl Session {
         }
         self.flush().await
     }
+}
+
+/// A statement the proxy answers itself (`shardwire.*` settings).
+fn is_local_statement(stmt: &Statement) -> bool {
+    stmt.plan.statements.len() == 1 && super::local::is_proxy_setting(&stmt.plan.statements[0].kind)
 }
 
 fn parse_complete() -> Bytes {

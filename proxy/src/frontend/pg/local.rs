@@ -6,12 +6,25 @@
 use shardwire_router::{DiscardKind, SetCommand, StatementKind, TxnCommand};
 
 use super::session::Session;
+use crate::consistency::SessionToken;
 use crate::protocol::pg::build;
 use crate::protocol::pg::sqlstate;
 
 impl Session {
     /// Answers `kind` locally if it can be; true when it did (the caller adds ReadyForQuery).
+    /// `describe`: send a RowDescription before rows (simple protocol; the extended
+    /// protocol describes separately).
     pub(super) fn answer_locally(&mut self, kind: &StatementKind, sql: &str) -> bool {
+        self.answer_locally_with(kind, sql, true)
+    }
+
+    /// [`Session::answer_locally`] with control over the RowDescription.
+    pub(super) fn answer_locally_with(
+        &mut self,
+        kind: &StatementKind,
+        sql: &str,
+        describe: bool,
+    ) -> bool {
         match kind {
             StatementKind::Transaction(TxnCommand::Begin { .. })
                 if self.bound.is_none() && !self.in_transaction() =>
@@ -52,6 +65,31 @@ impl Session {
                 );
                 true
             }
+            StatementKind::Set(SetCommand::Assign { name, value, .. })
+                if name == "shardwire.session_token" =>
+            {
+                let text = value.trim().trim_matches('\'');
+                match SessionToken::decode(text, &self.db.config.name) {
+                    Ok(token) => {
+                        self.positions.merge(&token);
+                        build::command_complete(&mut self.io.out, "SET");
+                    }
+                    Err(e) => self.error(
+                        sqlstate::INVALID_PARAMETER_VALUE,
+                        &format!("invalid value for shardwire.session_token: {e}"),
+                    ),
+                }
+                true
+            }
+            StatementKind::Show(name) if name == "shardwire.session_token" => {
+                let token = self.positions.encode(&self.db.config.name);
+                if describe {
+                    build::row_description(&mut self.io.out, &[name.as_str()]);
+                }
+                build::data_row(&mut self.io.out, &[Some(token.as_str())]);
+                build::command_complete(&mut self.io.out, "SHOW");
+                true
+            }
             StatementKind::Set(cmd) if cmd.is_shardwire() => {
                 let result = match cmd {
                     SetCommand::Assign { name, value, .. } => {
@@ -70,7 +108,9 @@ impl Session {
                 let short = name.trim_start_matches("shardwire.");
                 match self.settings.show(short) {
                     Ok(value) => {
-                        build::row_description(&mut self.io.out, &[name.as_str()]);
+                        if describe {
+                            build::row_description(&mut self.io.out, &[name.as_str()]);
+                        }
                         build::data_row(&mut self.io.out, &[Some(value.as_str())]);
                         build::command_complete(&mut self.io.out, "SHOW");
                     }
@@ -106,5 +146,15 @@ impl Session {
             }
             _ => false,
         }
+    }
+}
+
+/// True for a statement the proxy answers itself in the extended protocol too: the
+/// `shardwire.*` settings.
+pub(super) fn is_proxy_setting(kind: &StatementKind) -> bool {
+    match kind {
+        StatementKind::Set(cmd) => cmd.is_shardwire(),
+        StatementKind::Show(name) => name.starts_with("shardwire."),
+        _ => false,
     }
 }

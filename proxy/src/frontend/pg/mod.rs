@@ -8,6 +8,7 @@ pub mod extended;
 pub mod local;
 pub mod params;
 pub mod pump;
+pub mod reads;
 pub mod session;
 pub mod settings;
 pub mod startup;

@@ -48,6 +48,9 @@ pub enum Action {
     Swallow,
     /// No server response; send these bytes instead when the entry reaches the front.
     Synthetic(Bytes),
+    /// Hide from the client, but keep the first column of the first row (a position the
+    /// proxy asked for, pipelined with the client's statement).
+    Capture,
 }
 
 /// When an entry is complete.
@@ -106,6 +109,15 @@ impl Entry {
         }
     }
 
+    /// A hidden response whose first value is kept.
+    pub fn capture() -> Entry {
+        Entry {
+            action: Action::Capture,
+            until: Until::Ready,
+            prepares: None,
+        }
+    }
+
     /// A made-up response.
     pub fn synthetic(bytes: Bytes) -> Entry {
         Entry {
@@ -123,6 +135,8 @@ pub enum PumpEnd {
     Done {
         /// Whether any ErrorResponse was seen.
         error_seen: bool,
+        /// The value a `Capture` entry kept.
+        captured: Option<String>,
     },
     /// The client went away or broke the protocol during COPY.
     ClientGone,
@@ -141,6 +155,7 @@ pub async fn pump(
     queue: &mut VecDeque<Entry>,
 ) -> PumpEnd {
     let mut error_seen = false;
+    let mut captured = None;
     loop {
         while let Some(Entry {
             action: Action::Synthetic(_),
@@ -157,7 +172,10 @@ pub async fn pump(
         }
         let Some(front) = queue.front() else {
             return match client.flush().await {
-                Ok(()) => PumpEnd::Done { error_seen },
+                Ok(()) => PumpEnd::Done {
+                    error_seen,
+                    captured,
+                },
                 Err(_) => PumpEnd::ClientGone,
             };
         };
@@ -176,6 +194,7 @@ pub async fn pump(
             Err(e) => return PumpEnd::ServerLost(e.to_string()),
         };
         let pass = matches!(front.action, Action::Pass);
+        let capture = matches!(front.action, Action::Capture);
         let until = front.until;
         let frame = &server.reader.buffer()[..header.total];
         match header.tag {
@@ -185,8 +204,11 @@ pub async fn pump(
                 }
             }
             backend::ERROR_RESPONSE => {
-                error_seen = true;
-                client.out.extend_from_slice(frame);
+                // An error in a position query the proxy added is its own business.
+                if !capture {
+                    error_seen = true;
+                    client.out.extend_from_slice(frame);
+                }
                 if until != Until::Ready {
                     // The server skips everything up to the next Sync.
                     while let Some(e) = queue.front() {
@@ -220,6 +242,11 @@ pub async fn pump(
                 }
                 continue;
             }
+            backend::DATA_ROW if capture => {
+                if captured.is_none() {
+                    captured = first_column(&frame[5..]);
+                }
+            }
             tag => {
                 if pass {
                     client.out.extend_from_slice(frame);
@@ -236,6 +263,16 @@ pub async fn pump(
             return PumpEnd::ClientGone;
         }
     }
+}
+
+/// The first column of a DataRow body, as text.
+fn first_column(body: &[u8]) -> Option<String> {
+    let mut c = crate::protocol::pg::read::Cursor::new(body, "DataRow");
+    if c.i16().ok()? < 1 {
+        return None;
+    }
+    let value = c.nullable_bytes().ok()??;
+    String::from_utf8(value.to_vec()).ok()
 }
 
 /// COPY FROM STDIN: client data frames go to the server until CopyDone or CopyFail.

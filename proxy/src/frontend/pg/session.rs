@@ -20,6 +20,7 @@ use super::statements::Statement;
 use crate::backend::pool::{self, CheckoutError, PooledConn};
 use crate::cancel::{CancelSlot, ServerKey};
 use crate::cluster::{DatabaseRuntime, UserRuntime};
+use crate::consistency::{Lsn, SessionToken};
 use crate::protocol::pg::build::{self, Severity};
 use crate::protocol::pg::frame::{Frame, FrameError};
 use crate::protocol::pg::read;
@@ -35,6 +36,11 @@ pub(super) struct Bound {
     pub(super) conn: PooledConn,
     pub(super) shard: u32,
 }
+
+/// Asks a primary for a position at least the end of every commit so far.
+pub(super) const PRIMARY_POSITION_SQL: &str = "SELECT pg_current_wal_insert_lsn()::text";
+/// Asks a replica how far it has replayed (at least what the read just saw).
+pub(super) const REPLICA_POSITION_SQL: &str = "SELECT pg_last_wal_replay_lsn()::text";
 
 /// Why the session loop stops.
 #[derive(Debug)]
@@ -53,6 +59,8 @@ pub struct Session {
     /// Settings before the first SET of the current transaction, restored on rollback.
     pub(super) params_at_txn_start: Option<SessionParams>,
     pub(super) settings: ShardwireSettings,
+    /// Per shard, the position this session has written or read up to.
+    pub(super) positions: SessionToken,
     pub(super) bound: Option<Bound>,
     /// A BEGIN the proxy answered but has not sent yet.
     pub(super) deferred_begin: Option<String>,
@@ -88,6 +96,7 @@ impl Session {
             params,
             params_at_txn_start: None,
             settings,
+            positions: SessionToken::default(),
             bound: None,
             deferred_begin: None,
             failed: false,
@@ -284,8 +293,27 @@ impl Session {
             self.ready();
             return self.flush().await;
         };
+        let was_in_txn = self.in_transaction();
+        let replica = if kinds.len() == 1
+            && matches!(kinds[0].kind, StatementKind::Read)
+            && !was_in_txn
+            && self.bound.is_none()
+        {
+            self.choose_replica(shard).await
+        } else {
+            None
+        };
+        let writes = kinds.iter().any(|k| {
+            matches!(
+                k.kind,
+                StatementKind::Write | StatementKind::Ddl | StatementKind::Utility
+            ) || matches!(
+                k.kind,
+                StatementKind::Transaction(TxnCommand::Commit { .. })
+            )
+        });
         let (mut out, mut queue) = self.take_buffers();
-        if !self.bind(shard, &mut out, &mut queue).await {
+        if !self.bind_to(shard, replica, &mut out, &mut queue).await {
             self.ready();
             return self.flush().await;
         }
@@ -301,9 +329,17 @@ impl Session {
             out.extend_from_slice(frame.raw());
         }
         queue.push_back(Entry::pass(Until::Ready));
+        self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
         let end = self.exchange(out, queue).await?;
-        if let PumpEnd::Done { error_seen: false } = end {
-            self.track_settings(kinds);
+        if let PumpEnd::Done {
+            error_seen,
+            captured,
+        } = end
+        {
+            self.observe_position(shard, captured);
+            if !error_seen {
+                self.track_settings(kinds);
+            }
         }
         self.after_exchange(kinds);
         Ok(())
@@ -329,11 +365,42 @@ impl Session {
         }
     }
 
-    /// Makes sure a server connection for `shard` is bound; on a fresh one, queues the
-    /// replay of the session's settings. False after reporting an error.
-    pub(super) async fn bind(
+    /// Pipelines a position query after the client's statement: on a replica, how far it
+    /// has replayed (monotonic reads); on a primary after a write or commit, the WAL insert
+    /// position (read-your-writes).
+    pub(super) fn queue_position_capture(
+        &self,
+        on_replica: bool,
+        writes: bool,
+        out: &mut BytesMut,
+        queue: &mut VecDeque<Entry>,
+    ) {
+        let sql = if on_replica {
+            REPLICA_POSITION_SQL
+        } else if writes {
+            PRIMARY_POSITION_SQL
+        } else {
+            return;
+        };
+        build::query(out, sql);
+        queue.push_back(Entry::capture());
+    }
+
+    /// Records a captured position for `shard`.
+    pub(super) fn observe_position(&mut self, shard: u32, captured: Option<String>) {
+        let Some(lsn) = captured.and_then(|t| t.parse::<Lsn>().ok()) else {
+            return;
+        };
+        self.positions.observe(shard, lsn);
+    }
+
+    /// Makes sure a server connection for `shard` (its primary, or replica `replica`) is
+    /// bound; on a fresh one, queues the replay of the session's settings. False after
+    /// reporting an error.
+    pub(super) async fn bind_to(
         &mut self,
         shard: u32,
+        replica: Option<usize>,
         out: &mut BytesMut,
         queue: &mut VecDeque<Entry>,
     ) -> bool {
@@ -347,7 +414,11 @@ impl Session {
             );
             return false;
         };
-        let conn = match shard_rt.primary.get().await {
+        let pool = match replica.and_then(|r| shard_rt.replicas.get(r)) {
+            Some(pool) => pool,
+            None => &shard_rt.primary,
+        };
+        let conn = match pool.get().await {
             Ok(conn) => conn,
             Err(e) => {
                 let code = match e {
@@ -400,7 +471,10 @@ impl Session {
         queue: &mut VecDeque<Entry>,
     ) -> Result<PumpEnd, End> {
         let Some(bound) = self.bound.as_mut() else {
-            return Ok(PumpEnd::Done { error_seen: false });
+            return Ok(PumpEnd::Done {
+                error_seen: false,
+                captured: None,
+            });
         };
         if let Err(e) = bound.conn.writer.write_all(out).await {
             return self.server_lost(e.to_string()).await;
@@ -447,7 +521,10 @@ impl Session {
         );
         self.ready();
         self.flush().await?;
-        Ok(PumpEnd::Done { error_seen: true })
+        Ok(PumpEnd::Done {
+            error_seen: true,
+            captured: None,
+        })
     }
 
     /// After a server answered: release an idle connection to the pool, and settle the

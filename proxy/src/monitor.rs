@@ -1,0 +1,157 @@
+//! The replica monitor: per shard, polls the primary's WAL position and each replica's
+//! replay position every `monitor_interval`, keeps a short history of primary positions so
+//! a replica's staleness is known in time (now − the moment the primary was where the
+//! replica is), marks nodes that stop answering unhealthy, bans replicas lagging beyond
+//! `max_replica_lag`, and publishes a [`ShardView`] snapshot that read routing consults.
+//!
+//! It is the control plane, so it uses tokio-postgres; the data path never waits on it.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio_postgres::{Client, NoTls};
+
+use crate::backend::pg::NodeInfo;
+use crate::consistency::{Lsn, NodeState, PositionHistory, ShardView};
+
+/// The published state of one shard's nodes.
+#[derive(Debug)]
+pub struct ShardMonitor {
+    view: RwLock<Arc<ShardView>>,
+}
+
+impl ShardMonitor {
+    /// A monitor whose view says nothing is known yet: replicas are not used until the
+    /// first poll proves them healthy.
+    pub fn new(replicas: usize) -> ShardMonitor {
+        let unknown = NodeState {
+            healthy: false,
+            position: None,
+            staleness: None,
+            in_flight: 0,
+        };
+        ShardMonitor {
+            view: RwLock::new(Arc::new(ShardView {
+                primary: NodeState {
+                    healthy: true,
+                    ..unknown.clone()
+                },
+                replicas: vec![unknown; replicas],
+            })),
+        }
+    }
+
+    /// The latest snapshot.
+    pub fn view(&self) -> Arc<ShardView> {
+        self.view.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn publish(&self, view: ShardView) {
+        *self.view.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(view);
+    }
+}
+
+/// One polled node: its identity and a control connection, reopened when it fails.
+struct Probe {
+    node: Arc<NodeInfo>,
+    client: Option<Client>,
+}
+
+impl Probe {
+    async fn query_lsn(&mut self, sql: &str, timeout: Duration) -> Option<Lsn> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = connect(&self.node, timeout).await;
+        }
+        let client = self.client.as_ref()?;
+        let row = match tokio::time::timeout(timeout, client.query_one(sql, &[])).await {
+            Ok(Ok(row)) => row,
+            _ => {
+                self.client = None;
+                return None;
+            }
+        };
+        let text: Option<String> = row.try_get(0).ok()?;
+        text?.parse().ok()
+    }
+}
+
+async fn connect(node: &NodeInfo, timeout: Duration) -> Option<Client> {
+    let (host, port) = node.addr.rsplit_once(':')?;
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(host.trim_start_matches('[').trim_end_matches(']'))
+        .port(port.parse().ok()?)
+        .user(&node.user)
+        .dbname(&node.dbname)
+        .application_name("shardwire-monitor")
+        .connect_timeout(timeout);
+    if !node.password.is_empty() {
+        config.password(&node.password);
+    }
+    let (client, conn) = tokio::time::timeout(timeout, config.connect(NoTls))
+        .await
+        .ok()?
+        .ok()?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Some(client)
+}
+
+/// Polls one shard forever, publishing into `monitor`.
+pub async fn run(
+    monitor: Arc<ShardMonitor>,
+    primary: Arc<NodeInfo>,
+    replicas: Vec<Arc<NodeInfo>>,
+    interval: Duration,
+    max_lag: Option<Duration>,
+) {
+    let timeout = (interval * 4).max(Duration::from_millis(500));
+    let mut primary = Probe {
+        node: primary,
+        client: None,
+    };
+    let mut probes: Vec<Probe> = replicas
+        .into_iter()
+        .map(|node| Probe { node, client: None })
+        .collect();
+    let mut history = PositionHistory::default();
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let primary_lsn = primary
+            .query_lsn("SELECT pg_current_wal_lsn()::text", timeout)
+            .await;
+        let now = Instant::now();
+        if let Some(lsn) = primary_lsn {
+            history.record(now, lsn);
+        }
+        let mut replicas = Vec::with_capacity(probes.len());
+        for probe in &mut probes {
+            let replay = probe
+                .query_lsn("SELECT pg_last_wal_replay_lsn()::text", timeout)
+                .await;
+            let staleness = replay.and_then(|r| history.staleness(r, Instant::now()));
+            let within_lag = match (staleness, max_lag) {
+                (Some(s), Some(max)) => s <= max,
+                _ => true,
+            };
+            replicas.push(NodeState {
+                healthy: replay.is_some() && within_lag,
+                position: replay,
+                staleness,
+                in_flight: 0,
+            });
+        }
+        monitor.publish(ShardView {
+            primary: NodeState {
+                healthy: primary_lsn.is_some(),
+                position: primary_lsn,
+                staleness: Some(Duration::ZERO),
+                in_flight: 0,
+            },
+            replicas,
+        });
+    }
+}

@@ -1,0 +1,259 @@
+//! Replica reads with per-session consistency against two real PostgreSQL shards, each with
+//! two hot standbys. "Served by a replica" is proven by `pg_is_in_recovery()` evaluated by
+//! the node that answered; lag is made with `pg_wal_replay_pause()`.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{Harness, Spec};
+use shardwire_router::hash::{shard_of, ShardKey};
+use shardwire_testbed::Shard;
+
+fn harness() -> &'static Harness {
+    static H: OnceLock<Harness> = OnceLock::new();
+    H.get_or_init(|| {
+        common::start(Spec {
+            shards: 2,
+            replicas: 2,
+            pool_size: 8,
+            proxy_extra: "monitor_interval = \"20ms\"",
+            tables: "\n  [[databases.tables]]\n  name = \"kv\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n",
+            schema: "CREATE TABLE kv (id bigint PRIMARY KEY, v int NOT NULL);",
+        })
+    })
+}
+
+/// These tests pause and resume replication; one at a time.
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
+fn shard_for(key: i64) -> &'static Shard {
+    let n = std::num::NonZeroU32::new(2).unwrap();
+    harness().topo.pg(shard_of(&ShardKey::Int(key), n) as usize)
+}
+
+async fn pause(shard: &Shard) {
+    for r in shard.replicas() {
+        r.pause_replay().await.unwrap();
+    }
+}
+
+async fn resume(shard: &Shard) {
+    for r in shard.replicas() {
+        r.resume_replay().await.unwrap();
+    }
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+}
+
+/// (value, served by a replica) for one key, through the proxy.
+async fn read(client: &tokio_postgres::Client, key: i64) -> (Option<i32>, bool) {
+    let rows = client
+        .simple_query(&format!(
+            "SELECT v, pg_is_in_recovery() FROM kv WHERE id = {key}"
+        ))
+        .await
+        .unwrap();
+    for m in rows {
+        if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
+            return (r.get(0).map(|v| v.parse().unwrap()), r.get(1) == Some("t"));
+        }
+    }
+    (None, false)
+}
+
+/// Reads until one is served by a replica (the monitor needs a poll or two).
+async fn until_replica_serves(client: &tokio_postgres::Client, key: i64) -> (Option<i32>, bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = read(client, key).await;
+        if r.1 || Instant::now() > deadline {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn session_client(level: &str) -> tokio_postgres::Client {
+    let c = harness().client().await;
+    c.batch_execute(&format!("SET shardwire.read_consistency = '{level}'"))
+        .await
+        .unwrap();
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_reads_see_own_writes_while_replicas_paused() {
+    let _s = serial().await;
+    let key = 101;
+    let shard = shard_for(key);
+    let client = session_client("session").await;
+    pause(shard).await;
+    client
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    for i in 0..500 {
+        let (v, _) = read(&client, key).await;
+        assert_eq!(v, Some(1), "read {i} did not see the session's own write");
+    }
+    resume(shard).await;
+    let (v, by_replica) = until_replica_serves(&client, key).await;
+    assert!(
+        by_replica,
+        "after catch-up, session reads are served by replicas"
+    );
+    assert_eq!(v, Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eventual_reads_are_served_by_replicas_and_may_be_stale() {
+    let _s = serial().await;
+    let key = 202;
+    let shard = shard_for(key);
+    let writer = harness().client().await;
+    writer
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    let client = session_client("eventual").await;
+    assert!(until_replica_serves(&client, key).await.1);
+    pause(shard).await;
+    writer
+        .simple_query(&format!("UPDATE kv SET v = 2 WHERE id = {key}"))
+        .await
+        .unwrap();
+    let mut stale = 0;
+    for _ in 0..20 {
+        let (v, by_replica) = read(&client, key).await;
+        assert!(
+            by_replica,
+            "eventual reads go to replicas even when they lag"
+        );
+        if v == Some(1) {
+            stale += 1;
+        }
+    }
+    assert_eq!(stale, 20, "paused replicas return the old value");
+    resume(shard).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bounded_staleness_falls_back_to_the_primary_then_returns_to_replicas() {
+    let _s = serial().await;
+    let key = 303;
+    let shard = shard_for(key);
+    let client = session_client("bounded").await;
+    client
+        .batch_execute("SET shardwire.max_staleness = '300ms'")
+        .await
+        .unwrap();
+    client
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    assert!(until_replica_serves(&client, key).await.1);
+    pause(shard).await;
+    client
+        .simple_query(&format!("UPDATE kv SET v = 2 WHERE id = {key}"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..10 {
+        let (v, by_replica) = read(&client, key).await;
+        assert!(
+            !by_replica,
+            "replicas 500 ms behind exceed max_staleness 300ms"
+        );
+        assert_eq!(v, Some(2));
+    }
+    resume(shard).await;
+    let (v, by_replica) = until_replica_serves(&client, key).await;
+    assert!(by_replica);
+    assert_eq!(v, Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_reads_are_monotonic_while_replicas_pause_and_resume() {
+    let _s = serial().await;
+    let key = 404;
+    let shard = shard_for(key);
+    let writer = harness().client().await;
+    writer
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 0)"))
+        .await
+        .unwrap();
+    let reader = session_client("session").await;
+    let mut seen = 0;
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    for i in 0..1000 {
+        if i % 10 == 0 {
+            writer
+                .simple_query(&format!("UPDATE kv SET v = v + 1 WHERE id = {key}"))
+                .await
+                .unwrap();
+        }
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        if rng % 50 == 0 {
+            let r = &shard.replicas()[(rng >> 8) as usize % 2];
+            if rng % 3 == 0 {
+                let _ = r.pause_replay().await;
+            } else {
+                let _ = r.resume_replay().await;
+            }
+        }
+        let (v, _) = read(&reader, key).await;
+        let v = v.unwrap();
+        assert!(
+            v >= seen,
+            "read {i} went back in time: saw {seen}, then {v}"
+        );
+        seen = v;
+    }
+    resume(shard).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_token_carries_read_your_writes_to_another_connection() {
+    let _s = serial().await;
+    let key = 505;
+    let shard = shard_for(key);
+    let a = session_client("session").await;
+    pause(shard).await;
+    a.simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 7)"))
+        .await
+        .unwrap();
+    let token: String = a
+        .query_one("SHOW shardwire.session_token", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let b = session_client("session").await;
+    b.batch_execute(&format!("SET shardwire.session_token = '{token}'"))
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        assert_eq!(
+            read(&b, key).await.0,
+            Some(7),
+            "B sees A's write through the token"
+        );
+    }
+    let err = b
+        .batch_execute("SET shardwire.session_token = 'sw1.garbage'")
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "22023");
+    assert!(db.message().contains("session_token"), "{}", db.message());
+    resume(shard).await;
+}

@@ -257,3 +257,89 @@ async fn a_session_token_carries_read_your_writes_to_another_connection() {
     assert!(db.message().contains("session_token"), "{}", db.message());
     resume(shard).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_concern_majority_waits_for_one_of_two_replicas() {
+    let _s = serial().await;
+    let key = 606;
+    let shard = shard_for(key);
+    let client = session_client("strong").await;
+    client
+        .batch_execute("SET shardwire.write_concern = 'majority'; SET shardwire.write_concern_timeout = '700ms'")
+        .await
+        .unwrap();
+    // One replica paused: the other confirms, COMMIT succeeds.
+    shard.replica(0).pause_replay().await.unwrap();
+    client
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    let confirmed = shard
+        .replica(1)
+        .query_value(&format!("SELECT v FROM kv WHERE id = {key}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        confirmed.as_deref(),
+        Some("1"),
+        "the unpaused replica has the row when COMMIT returns"
+    );
+    // Both paused: an error after the timeout that says the commit stands on the primary.
+    shard.replica(1).pause_replay().await.unwrap();
+    let started = Instant::now();
+    let err = client
+        .simple_query(&format!("UPDATE kv SET v = 2 WHERE id = {key}"))
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "58000", "{}", db.message());
+    assert!(
+        db.message().contains("IS committed on the primary"),
+        "{}",
+        db.message()
+    );
+    assert!(db.message().contains("0 of the 1"), "{}", db.message());
+    assert!(started.elapsed() >= Duration::from_millis(700));
+    let on_primary = shard
+        .primary()
+        .query_value(&format!("SELECT v FROM kv WHERE id = {key}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        on_primary.as_deref(),
+        Some("2"),
+        "the write is committed on the primary"
+    );
+    resume(shard).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_transaction_runs_on_one_replica() {
+    let _s = serial().await;
+    let key = 707;
+    let shard = shard_for(key);
+    let writer = harness().client().await;
+    writer
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    let client = session_client("eventual").await;
+    assert!(until_replica_serves(&client, key).await.1);
+    client.batch_execute("BEGIN READ ONLY").await.unwrap();
+    let q = format!(
+        "SELECT pg_is_in_recovery()::text || ':' || inet_server_port() FROM kv WHERE id = {key}"
+    );
+    let first: String = client.query_one(&q, &[]).await.unwrap().get(0);
+    assert!(first.starts_with("true:"), "served by a replica: {first}");
+    for _ in 0..10 {
+        let again: String = client.query_one(&q, &[]).await.unwrap().get(0);
+        assert_eq!(again, first, "the transaction stays on one replica");
+    }
+    client.batch_execute("COMMIT").await.unwrap();
+    // A read-write transaction reads on the primary.
+    client.batch_execute("BEGIN").await.unwrap();
+    let rw: String = client.query_one(&q, &[]).await.unwrap().get(0);
+    assert!(rw.starts_with("false:"), "{rw}");
+    client.batch_execute("COMMIT").await.unwrap();
+}

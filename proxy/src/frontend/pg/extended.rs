@@ -152,12 +152,14 @@ impl Session {
                     | StatementKind::Transaction(TxnCommand::Commit { .. })
             )
         });
-        let replica =
-            if ends_with_sync && all_reads && !self.in_transaction() && self.bound.is_none() {
-                self.choose_replica(shard).await
-            } else {
-                None
-            };
+        let replica = if ends_with_sync
+            && self.bound.is_none()
+            && ((all_reads && !self.in_transaction()) || self.read_only_txn_pending())
+        {
+            self.choose_replica(shard).await
+        } else {
+            None
+        };
         let (mut out, mut queue) = self.take_buffers();
         if !self.bind_to(shard, replica, &mut out, &mut queue).await {
             if ends_with_sync {
@@ -165,16 +167,36 @@ impl Session {
             }
             return self.flush().await;
         }
-        if let Some(begin) = self.deferred_begin.take() {
-            build::query(&mut out, &begin);
-            queue.push_back(Entry::swallow(Until::Ready));
+        // A batch that only prepares or describes (a driver's prepare step) runs outside the
+        // client's deferred transaction: its shard is not known until a Bind names it.
+        let prepare_only = !items.iter().any(|i| {
+            matches!(i, Item::Bind(..)) || matches!(i, Item::Forward(_, t) if *t == ends::EXECUTE)
+        });
+        if !prepare_only {
+            if let Some(begin) = self.deferred_begin.take() {
+                build::query(&mut out, &begin);
+                queue.push_back(Entry::swallow(Until::Ready));
+            }
         }
         self.translate(items, &mut out, &mut queue);
         if ends_with_sync {
             self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
         }
-        if let PumpEnd::Done { captured, .. } = self.exchange(out, queue).await? {
-            self.observe_position(shard, captured);
+        self.hold_ready =
+            ends_with_sync && writes && replica.is_none() && self.write_concern_applies();
+        let end = self.exchange(out, queue).await?;
+        self.hold_ready = false;
+        if let PumpEnd::Done {
+            captured,
+            held_ready,
+            error_seen,
+        } = end
+        {
+            self.observe_position(shard, captured.clone());
+            if let Some(status) = held_ready {
+                self.await_write_concern(shard, captured, error_seen, status)
+                    .await?;
+            }
         }
         // After a Flush the server still waits for the Sync of this sequence: keep it.
         self.awaiting_sync = !ends_with_sync && self.bound.is_some();

@@ -26,10 +26,11 @@ impl Session {
         describe: bool,
     ) -> bool {
         match kind {
-            StatementKind::Transaction(TxnCommand::Begin { .. })
+            StatementKind::Transaction(TxnCommand::Begin { read_only, .. })
                 if self.bound.is_none() && !self.in_transaction() =>
             {
                 self.deferred_begin = Some(sql.to_string());
+                self.deferred_read_only = *read_only;
                 build::command_complete(&mut self.io.out, "BEGIN");
                 true
             }

@@ -13,6 +13,7 @@ pub mod session;
 pub mod settings;
 pub mod startup;
 pub mod statements;
+pub mod write_concern;
 
 use std::sync::Arc;
 

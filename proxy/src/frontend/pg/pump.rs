@@ -137,6 +137,8 @@ pub enum PumpEnd {
         error_seen: bool,
         /// The value a `Capture` entry kept.
         captured: Option<String>,
+        /// The client's ReadyForQuery status, when it was held back (see [`pump`]).
+        held_ready: Option<u8>,
     },
     /// The client went away or broke the protocol during COPY.
     ClientGone,
@@ -148,14 +150,18 @@ pub enum PumpEnd {
 /// bounded buffer and a slow client slows the server read instead of growing memory.
 const FLUSH_AT: usize = 64 * 1024;
 
-/// Forwards server responses until the queue is empty.
+/// Forwards server responses until the queue is empty. With `hold_ready`, the client's
+/// ReadyForQuery is not sent but returned, so the session can first wait for replicas
+/// (write concern) and report on it before the client may go on.
 pub async fn pump(
     server: &mut ServerConn,
     client: &mut ClientIo,
     queue: &mut VecDeque<Entry>,
+    hold_ready: bool,
 ) -> PumpEnd {
     let mut error_seen = false;
     let mut captured = None;
+    let mut held_ready = None;
     loop {
         while let Some(Entry {
             action: Action::Synthetic(_),
@@ -175,6 +181,7 @@ pub async fn pump(
                 Ok(()) => PumpEnd::Done {
                     error_seen,
                     captured,
+                    held_ready,
                 },
                 Err(_) => PumpEnd::ClientGone,
             };
@@ -223,7 +230,9 @@ pub async fn pump(
             }
             backend::READY_FOR_QUERY => {
                 server.status = frame.get(5).copied().unwrap_or(b'I');
-                if pass {
+                if pass && hold_ready {
+                    held_ready = Some(server.status);
+                } else if pass {
                     client.out.extend_from_slice(frame);
                 }
                 // Anything still queued before this Sync got no answer (cannot happen with a

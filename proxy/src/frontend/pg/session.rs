@@ -64,6 +64,8 @@ pub struct Session {
     pub(super) bound: Option<Bound>,
     /// A BEGIN the proxy answered but has not sent yet.
     pub(super) deferred_begin: Option<String>,
+    /// The deferred BEGIN was `READ ONLY`: its transaction may run on a replica.
+    pub(super) deferred_read_only: bool,
     /// The proxy refused a statement inside a transaction: everything but the end of the
     /// transaction is refused until then, as PostgreSQL does.
     pub(super) failed: bool,
@@ -77,6 +79,8 @@ pub struct Session {
     server_out: BytesMut,
     /// Reused expected-response queue.
     queue: VecDeque<Entry>,
+    /// Hold the client's ReadyForQuery of the next exchange (write concern).
+    pub(super) hold_ready: bool,
 }
 
 impl Session {
@@ -99,6 +103,7 @@ impl Session {
             positions: SessionToken::default(),
             bound: None,
             deferred_begin: None,
+            deferred_read_only: false,
             failed: false,
             awaiting_sync: false,
             statements: HashMap::new(),
@@ -107,6 +112,7 @@ impl Session {
             cancel,
             server_out: BytesMut::with_capacity(4096),
             queue: VecDeque::with_capacity(16),
+            hold_ready: false,
         }
     }
 
@@ -263,6 +269,28 @@ impl Session {
             self.ready();
             return self.flush().await;
         }
+        if kinds.len() > 1
+            && kinds
+                .iter()
+                .any(|k| super::local::is_proxy_setting(&k.kind))
+        {
+            // Never let PostgreSQL see them: it would accept any dotted name silently.
+            if kinds
+                .iter()
+                .all(|k| super::local::is_proxy_setting(&k.kind))
+            {
+                for k in kinds {
+                    self.answer_locally(&k.kind, sql);
+                }
+            } else {
+                self.error(
+                    sqlstate::FEATURE_NOT_SUPPORTED,
+                    "shardwire: shardwire.* settings must be sent on their own, not mixed with other statements",
+                );
+            }
+            self.ready();
+            return self.flush().await;
+        }
         if self.failed {
             let ends_txn = kinds.iter().any(|k| {
                 matches!(
@@ -294,15 +322,12 @@ impl Session {
             return self.flush().await;
         };
         let was_in_txn = self.in_transaction();
-        let replica = if kinds.len() == 1
-            && matches!(kinds[0].kind, StatementKind::Read)
-            && !was_in_txn
-            && self.bound.is_none()
-        {
-            self.choose_replica(shard).await
-        } else {
-            None
-        };
+        let mut replica = None;
+        let single_read =
+            kinds.len() == 1 && matches!(kinds[0].kind, StatementKind::Read) && !was_in_txn;
+        if self.bound.is_none() && (single_read || self.read_only_txn_pending()) {
+            replica = self.choose_replica(shard).await;
+        }
         let writes = kinds.iter().any(|k| {
             matches!(
                 k.kind,
@@ -330,15 +355,22 @@ impl Session {
         }
         queue.push_back(Entry::pass(Until::Ready));
         self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
+        self.hold_ready = writes && replica.is_none() && self.write_concern_applies();
         let end = self.exchange(out, queue).await?;
+        self.hold_ready = false;
         if let PumpEnd::Done {
             error_seen,
             captured,
+            held_ready,
         } = end
         {
-            self.observe_position(shard, captured);
+            self.observe_position(shard, captured.clone());
             if !error_seen {
                 self.track_settings(kinds);
+            }
+            if let Some(status) = held_ready {
+                self.await_write_concern(shard, captured, error_seen, status)
+                    .await?;
             }
         }
         self.after_exchange(kinds);
@@ -363,6 +395,12 @@ impl Session {
             (None, Some(b)) => Some(b),
             (None, None) => Some(0),
         }
+    }
+
+    /// A `BEGIN READ ONLY` waits for its first statement: the whole transaction may then
+    /// run on one replica chosen by the session's policy.
+    pub(super) fn read_only_txn_pending(&self) -> bool {
+        self.deferred_begin.is_some() && self.deferred_read_only && !self.failed
     }
 
     /// Pipelines a position query after the client's statement: on a replica, how far it
@@ -474,12 +512,14 @@ impl Session {
             return Ok(PumpEnd::Done {
                 error_seen: false,
                 captured: None,
+                held_ready: None,
             });
         };
         if let Err(e) = bound.conn.writer.write_all(out).await {
             return self.server_lost(e.to_string()).await;
         }
-        match pump::pump(&mut bound.conn, &mut self.io, queue).await {
+        let hold = self.hold_ready;
+        match pump::pump(&mut bound.conn, &mut self.io, queue, hold).await {
             PumpEnd::ClientGone => {
                 if let Some(b) = self.bound.take() {
                     pool::discard(b.conn);
@@ -524,6 +564,7 @@ impl Session {
         Ok(PumpEnd::Done {
             error_seen: true,
             captured: None,
+            held_ready: None,
         })
     }
 

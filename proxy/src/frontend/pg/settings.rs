@@ -17,6 +17,8 @@ pub struct ShardwireSettings {
     pub max_wait: Duration,
     /// `shardwire.write_concern`.
     pub write_concern: String,
+    /// `shardwire.write_concern_timeout`.
+    pub write_concern_timeout: Duration,
 }
 
 /// Names accepted after `shardwire.`.
@@ -25,6 +27,7 @@ pub const NAMES: &[&str] = &[
     "max_staleness",
     "max_wait",
     "write_concern",
+    "write_concern_timeout",
 ];
 
 impl ShardwireSettings {
@@ -35,6 +38,7 @@ impl ShardwireSettings {
             max_staleness,
             max_wait: Duration::from_millis(50),
             write_concern: "primary".to_string(),
+            write_concern_timeout: Duration::from_secs(5),
         }
     }
 
@@ -47,13 +51,13 @@ impl ShardwireSettings {
                     .parse()
                     .map_err(|e| format!("invalid value for shardwire.read_consistency: {e}"))?;
             }
-            "max_staleness" | "max_wait" => {
+            "max_staleness" | "max_wait" | "write_concern_timeout" => {
                 let d = parse_duration(&value)
                     .map_err(|e| format!("invalid value for shardwire.{name}: {e}"))?;
-                if name == "max_staleness" {
-                    self.max_staleness = d;
-                } else {
-                    self.max_wait = d;
+                match name {
+                    "max_staleness" => self.max_staleness = d,
+                    "max_wait" => self.max_wait = d,
+                    _ => self.write_concern_timeout = d,
                 }
             }
             "write_concern" => {
@@ -78,6 +82,7 @@ impl ShardwireSettings {
             "max_staleness" => format_duration(self.max_staleness),
             "max_wait" => format_duration(self.max_wait),
             "write_concern" => self.write_concern.clone(),
+            "write_concern_timeout" => format_duration(self.write_concern_timeout),
             other => return Err(unknown(other)),
         })
     }

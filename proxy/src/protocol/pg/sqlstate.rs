@@ -28,3 +28,6 @@ pub const QUERY_CANCELED: &str = "57014";
 pub const INTERNAL_ERROR: &str = "XX000";
 /// Invalid parameter value (bad session setting).
 pub const INVALID_PARAMETER_VALUE: &str = "22023";
+/// A write committed on the primary but not confirmed by enough replicas in time
+/// (`system_error` class: the transaction itself succeeded).
+pub const WRITE_CONCERN_TIMEOUT: &str = "58000";

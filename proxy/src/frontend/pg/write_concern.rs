@@ -1,0 +1,117 @@
+//! Write concern (DESIGN §6): with `shardwire.write_concern` above `primary`, a write or
+//! COMMIT is acknowledged — its ReadyForQuery released — only once enough replicas of the
+//! shard have replayed past the commit's position, as the replica monitor sees them. If
+//! they do not within `shardwire.write_concern_timeout`, the client gets an error that
+//! says plainly the transaction IS committed on the primary and how many replicas
+//! confirmed: never a silent success, never a false failure.
+
+use std::time::{Duration, Instant};
+
+use super::session::{End, Session};
+use crate::consistency::Lsn;
+use crate::protocol::pg::build::{self, Severity};
+use crate::protocol::pg::sqlstate;
+
+/// How often the wait looks at the monitor's view again.
+const RECHECK: Duration = Duration::from_millis(2);
+
+/// Replicas that must confirm under `concern` when the shard has `replicas` of them;
+/// `Err` when the concern asks for more than exist.
+pub fn required_replicas(concern: &str, replicas: usize) -> Result<usize, String> {
+    match concern {
+        "primary" => Ok(0),
+        // A majority of all the shard's nodes, the primary being one of them.
+        "majority" => Ok(replicas.div_ceil(2)),
+        "all" => Ok(replicas),
+        n => match n.parse::<usize>() {
+            Ok(n) if n <= replicas => Ok(n),
+            Ok(n) => Err(format!(
+                "shardwire.write_concern = {n} but the shard has only {replicas} replica(s)"
+            )),
+            Err(_) => Err(format!("invalid shardwire.write_concern \"{n}\"")),
+        },
+    }
+}
+
+impl Session {
+    /// True when writes must wait for replicas.
+    pub(super) fn write_concern_applies(&self) -> bool {
+        self.settings.write_concern != "primary"
+    }
+
+    /// Waits for the write concern on `shard` after a write whose position was
+    /// `captured`, then sends the held ReadyForQuery — preceded by an error if the concern
+    /// was not met in time.
+    pub(super) async fn await_write_concern(
+        &mut self,
+        shard: u32,
+        captured: Option<String>,
+        error_seen: bool,
+        status: u8,
+    ) -> Result<(), End> {
+        let position = captured.and_then(|c| c.parse::<Lsn>().ok());
+        // A failed statement or an open transaction committed nothing yet.
+        if !error_seen && status == b'I' {
+            if let (Some(position), Some(shard_rt)) = (position, self.db.shard(shard)) {
+                let replicas = shard_rt.replicas.len();
+                let message = match required_replicas(&self.settings.write_concern, replicas) {
+                    Err(msg) => Some(format!(
+                        "shardwire: the transaction IS committed on the primary of shard {shard}, \
+                         but the write concern cannot be met: {msg}"
+                    )),
+                    Ok(0) => None,
+                    Ok(needed) => {
+                        let timeout = self.settings.write_concern_timeout;
+                        let deadline = Instant::now() + timeout;
+                        loop {
+                            let view = shard_rt.monitor.view();
+                            let confirmed = view
+                                .replicas
+                                .iter()
+                                .filter(|r| r.position.is_some_and(|p| p >= position))
+                                .count();
+                            if confirmed >= needed {
+                                break None;
+                            }
+                            if Instant::now() >= deadline {
+                                break Some(format!(
+                                    "shardwire: the transaction IS committed on the primary of shard {shard}, \
+                                     but only {confirmed} of the {needed} replica(s) required by \
+                                     shardwire.write_concern = '{}' replayed it within {timeout:?}",
+                                    self.settings.write_concern
+                                ));
+                            }
+                            tokio::time::sleep(RECHECK).await;
+                        }
+                    }
+                };
+                if let Some(message) = message {
+                    build::error_response(
+                        &mut self.io.out,
+                        Severity::Error,
+                        sqlstate::WRITE_CONCERN_TIMEOUT,
+                        &message,
+                    );
+                }
+            }
+        }
+        build::ready_for_query(&mut self.io.out, status);
+        self.flush().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn majority_counts_the_primary() {
+        assert_eq!(required_replicas("majority", 1), Ok(1));
+        assert_eq!(required_replicas("majority", 2), Ok(1));
+        assert_eq!(required_replicas("majority", 3), Ok(2));
+        assert_eq!(required_replicas("all", 2), Ok(2));
+        assert_eq!(required_replicas("primary", 2), Ok(0));
+        assert_eq!(required_replicas("2", 2), Ok(2));
+        assert!(required_replicas("3", 2).is_err());
+    }
+}

@@ -343,3 +343,75 @@ async fn a_read_only_transaction_runs_on_one_replica() {
     assert!(rw.starts_with("false:"), "{rw}");
     client.batch_execute("COMMIT").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_a_replica_under_eventual_load_costs_no_client_an_error() {
+    let _s = serial().await;
+    let key = 808;
+    let shard = shard_for(key);
+    let writer = harness().client().await;
+    writer
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = session_client("eventual").await;
+            let (mut reads, mut by_replica) = (0u32, 0u32);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let rows = client
+                    .query(
+                        "SELECT v, pg_is_in_recovery() FROM kv WHERE id = $1",
+                        &[&key],
+                    )
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "a client saw an error: {e} {:?}",
+                            e.as_db_error().map(|d| (d.code().code(), d.message()))
+                        )
+                    });
+                assert_eq!(rows[0].get::<_, i32>(0), 1);
+                reads += 1;
+                by_replica += u32::from(rows[0].get::<_, bool>(1));
+            }
+            (reads, by_replica)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let victim = shard.replica(0);
+    victim.kill9().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for t in tasks {
+        let (reads, by_replica) = t.await.unwrap();
+        assert!(reads > 0);
+        total += by_replica;
+    }
+    assert!(total > 0, "replicas served reads");
+    // Back after restart: reads reach the restarted replica again.
+    victim.restart().await.unwrap();
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    let client = session_client("eventual").await;
+    let port = victim.port();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let served: i32 = client
+            .query_one("SELECT inet_server_port() FROM kv WHERE id = $1", &[&key])
+            .await
+            .unwrap()
+            .get(0);
+        if served == i32::from(port) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restarted replica is used again"
+        );
+    }
+}

@@ -20,6 +20,7 @@ use crate::protocol::pg::sqlstate;
 use crate::protocol::pg::tag::{backend, frontend};
 
 /// One analysed message of a batch.
+#[derive(Clone)]
 enum Item {
     /// A message forwarded unchanged, completed by these tags.
     Forward(Frame, &'static [u8]),
@@ -152,7 +153,7 @@ impl Session {
                     | StatementKind::Transaction(TxnCommand::Commit { .. })
             )
         });
-        let replica = if ends_with_sync
+        let mut replica = if ends_with_sync
             && self.bound.is_none()
             && ((all_reads && !self.in_transaction()) || self.read_only_txn_pending())
         {
@@ -160,32 +161,47 @@ impl Session {
         } else {
             None
         };
-        let (mut out, mut queue) = self.take_buffers();
-        if !self.bind_to(shard, replica, &mut out, &mut queue).await {
-            if ends_with_sync {
-                self.ready();
-            }
-            return self.flush().await;
-        }
         // A batch that only prepares or describes (a driver's prepare step) runs outside the
         // client's deferred transaction: its shard is not known until a Bind names it.
         let prepare_only = !items.iter().any(|i| {
             matches!(i, Item::Bind(..)) || matches!(i, Item::Forward(_, t) if *t == ends::EXECUTE)
         });
-        if !prepare_only {
-            if let Some(begin) = self.deferred_begin.take() {
-                build::query(&mut out, &begin);
+        let begin = if prepare_only {
+            None
+        } else {
+            self.deferred_begin.take()
+        };
+        let end = loop {
+            let (mut out, mut queue) = self.take_buffers();
+            if !self.bind_to(shard, replica, &mut out, &mut queue).await {
+                if ends_with_sync {
+                    self.ready();
+                }
+                return self.flush().await;
+            }
+            if let Some(begin) = &begin {
+                build::query(&mut out, begin);
                 queue.push_back(Entry::swallow(Until::Ready));
             }
-        }
-        self.translate(items, &mut out, &mut queue);
-        if ends_with_sync {
-            self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
-        }
-        self.hold_ready =
-            ends_with_sync && writes && replica.is_none() && self.write_concern_applies();
-        let end = self.exchange(out, queue).await?;
-        self.hold_ready = false;
+            // Keep the items for a retry only when a replica could fail under us.
+            let this_try = if replica.is_some() {
+                items.clone()
+            } else {
+                std::mem::take(&mut items)
+            };
+            self.translate(this_try, &mut out, &mut queue);
+            if ends_with_sync {
+                self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
+            }
+            self.hold_ready =
+                ends_with_sync && writes && replica.is_none() && self.write_concern_applies();
+            let end = self.exchange(out, queue).await?;
+            self.hold_ready = false;
+            match end {
+                PumpEnd::Retry => replica = None,
+                end => break end,
+            }
+        };
         if let PumpEnd::Done {
             captured,
             held_ready,

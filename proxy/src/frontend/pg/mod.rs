@@ -36,6 +36,7 @@ pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>, cancels: Arc
         reader: FrameReader::new(r, DEFAULT_MAX_FRAME),
         writer: w,
         out: BytesMut::with_capacity(8 * 1024),
+        sent: 0,
     };
     let Some(accepted) = startup::handshake(&mut io, &cluster, &cancels).await else {
         return;

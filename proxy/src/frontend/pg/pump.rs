@@ -26,6 +26,8 @@ pub struct ClientIo {
     pub writer: OwnedWriteHalf,
     /// Output not yet written.
     pub out: BytesMut,
+    /// Bytes written to the client so far (tells whether a failed read can be retried).
+    pub sent: u64,
 }
 
 impl ClientIo {
@@ -33,6 +35,7 @@ impl ClientIo {
     pub async fn flush(&mut self) -> std::io::Result<()> {
         if !self.out.is_empty() {
             self.writer.write_all(&self.out).await?;
+            self.sent += self.out.len() as u64;
             self.out.clear();
         }
         Ok(())
@@ -144,6 +147,9 @@ pub enum PumpEnd {
     ClientGone,
     /// The server connection failed.
     ServerLost(String),
+    /// A replica failed before any byte of its answer reached the client: the session
+    /// runs the request again elsewhere.
+    Retry,
 }
 
 /// Client output is flushed once it grows past this, so a large result streams through a
@@ -209,6 +215,12 @@ pub async fn pump(
                 if pass {
                     client.out.extend_from_slice(frame);
                 }
+            }
+            backend::ERROR_RESPONSE if crate::protocol::pg::read::is_fatal(&frame[5..]) => {
+                // The server is closing this connection: the session reports it (or, for a
+                // replica read nobody has seen yet, retries it) instead of forwarding it.
+                let (code, message) = crate::protocol::pg::read::error_fields(&frame[5..]);
+                return PumpEnd::ServerLost(format!("{code} {message}"));
             }
             backend::ERROR_RESPONSE => {
                 // An error in a position query the proxy added is its own business.

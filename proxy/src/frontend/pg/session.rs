@@ -35,6 +35,8 @@ const MAX_BATCH: usize = 100_000;
 pub(super) struct Bound {
     pub(super) conn: PooledConn,
     pub(super) shard: u32,
+    /// Bound to a replica (a failed read there may be retried on the primary).
+    pub(super) replica: bool,
 }
 
 /// Asks a primary for a position at least the end of every commit so far.
@@ -337,27 +339,35 @@ impl Session {
                 StatementKind::Transaction(TxnCommand::Commit { .. })
             )
         });
-        let (mut out, mut queue) = self.take_buffers();
-        if !self.bind_to(shard, replica, &mut out, &mut queue).await {
-            self.ready();
-            return self.flush().await;
-        }
-        if let Some(begin) = self.deferred_begin.take() {
-            build::query(&mut out, &begin);
-            queue.push_back(Entry::swallow(Until::Ready));
-        }
-        if self.failed {
-            // The server's transaction is fine but the client's is not: end it by rolling back.
-            build::query(&mut out, "ROLLBACK");
-            self.failed = false;
-        } else {
-            out.extend_from_slice(frame.raw());
-        }
-        queue.push_back(Entry::pass(Until::Ready));
-        self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
-        self.hold_ready = writes && replica.is_none() && self.write_concern_applies();
-        let end = self.exchange(out, queue).await?;
-        self.hold_ready = false;
+        let begin = self.deferred_begin.take();
+        let end = loop {
+            let (mut out, mut queue) = self.take_buffers();
+            if !self.bind_to(shard, replica, &mut out, &mut queue).await {
+                self.ready();
+                return self.flush().await;
+            }
+            if let Some(begin) = &begin {
+                build::query(&mut out, begin);
+                queue.push_back(Entry::swallow(Until::Ready));
+            }
+            if self.failed {
+                // The server's transaction is fine but the client's is not: end it by rolling back.
+                build::query(&mut out, "ROLLBACK");
+                self.failed = false;
+            } else {
+                out.extend_from_slice(frame.raw());
+            }
+            queue.push_back(Entry::pass(Until::Ready));
+            self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
+            self.hold_ready = writes && replica.is_none() && self.write_concern_applies();
+            let end = self.exchange(out, queue).await?;
+            self.hold_ready = false;
+            match end {
+                // The replica died before answering: the primary serves the read.
+                PumpEnd::Retry => replica = None,
+                end => break end,
+            }
+        };
         if let PumpEnd::Done {
             error_seen,
             captured,
@@ -456,7 +466,14 @@ impl Session {
             Some(pool) => pool,
             None => &shard_rt.primary,
         };
-        let conn = match pool.get().await {
+        let (got, replica) = match pool.get().await {
+            Err(e) if replica.is_some() => {
+                tracing::warn!(node = %pool.node().name, error = %e, "replica unavailable; reading from the primary");
+                (shard_rt.primary.get().await, None)
+            }
+            other => (other, replica),
+        };
+        let conn = match got {
             Ok(conn) => conn,
             Err(e) => {
                 let code = match e {
@@ -472,7 +489,11 @@ impl Session {
             pid: conn.cancel_key.0,
             secret: conn.cancel_key.1,
         }));
-        let mut bound = Bound { conn, shard };
+        let mut bound = Bound {
+            conn,
+            shard,
+            replica: replica.is_some(),
+        };
         if let Some(sql) = self.params.sync_sql(&bound.conn.applied) {
             build::query(out, &sql);
             queue.push_back(Entry::swallow(Until::Ready));
@@ -515,7 +536,13 @@ impl Session {
                 held_ready: None,
             });
         };
+        let (sent_before, out_before) = (self.io.sent, self.io.out.len());
+        let retryable =
+            |s: &Session| s.bound.as_ref().is_some_and(|b| b.replica) && s.io.sent == sent_before;
         if let Err(e) = bound.conn.writer.write_all(out).await {
+            if retryable(self) {
+                return Ok(self.drop_for_retry(out_before, &e.to_string()));
+            }
             return self.server_lost(e.to_string()).await;
         }
         let hold = self.hold_ready;
@@ -526,9 +553,26 @@ impl Session {
                 }
                 Err(End::Close)
             }
+            PumpEnd::ServerLost(reason) if retryable(self) => {
+                Ok(self.drop_for_retry(out_before, &reason))
+            }
             PumpEnd::ServerLost(reason) => self.server_lost(reason).await,
             done => Ok(done),
         }
+    }
+
+    /// A replica failed before the client saw anything: forget what it produced, drop the
+    /// connection, and let the caller run the request on the primary.
+    fn drop_for_retry(&mut self, out_before: usize, reason: &str) -> PumpEnd {
+        self.io.out.truncate(out_before);
+        if let Some(b) = self.bound.take() {
+            tracing::warn!(node = %b.conn.node.name, %reason, "replica failed; retrying the read on the primary");
+            let mut conn = b.conn;
+            conn.broken = true;
+            pool::discard(conn);
+        }
+        self.cancel.set(None);
+        PumpEnd::Retry
     }
 
     /// The bound server failed: tell the client, drop the connection. Inside a transaction

@@ -257,6 +257,21 @@ pub fn error_fields(body: &[u8]) -> (String, String) {
     (code, message)
 }
 
+/// True when an ErrorResponse ends the connection (severity FATAL or PANIC).
+pub fn is_fatal(body: &[u8]) -> bool {
+    let mut c = Cursor::new(body, "ErrorResponse");
+    while let Ok(field) = c.u8() {
+        if field == 0 {
+            break;
+        }
+        let Ok(value) = c.cstr() else { break };
+        if field == b'V' || field == b'S' {
+            return value == "FATAL" || value == "PANIC";
+        }
+    }
+    false
+}
+
 /// The command tag of a CommandComplete.
 pub fn command_tag(body: &[u8]) -> &str {
     Cursor::new(body, "CommandComplete").cstr().unwrap_or("")

@@ -137,6 +137,17 @@ pub async fn run(
                 (Some(s), Some(max)) => s <= max,
                 _ => true,
             };
+            let node = probe.node.name.clone();
+            metrics::gauge!(crate::metrics::BACKEND_UP, "node" => node.clone())
+                .set(f64::from(u8::from(replay.is_some())));
+            if let (Some(p), Some(r)) = (primary_lsn, replay) {
+                metrics::gauge!(crate::metrics::REPLICA_LAG_BYTES, "node" => node.clone())
+                    .set(r.bytes_behind(p) as f64);
+            }
+            if let Some(s) = staleness {
+                metrics::gauge!(crate::metrics::REPLICA_STALENESS, "node" => node)
+                    .set(s.as_secs_f64());
+            }
             replicas.push(NodeState {
                 healthy: replay.is_some() && within_lag,
                 position: replay,
@@ -144,6 +155,8 @@ pub async fn run(
                 in_flight: 0,
             });
         }
+        metrics::gauge!(crate::metrics::BACKEND_UP, "node" => primary.node.name.clone())
+            .set(f64::from(u8::from(primary_lsn.is_some())));
         monitor.publish(ShardView {
             primary: NodeState {
                 healthy: primary_lsn.is_some(),

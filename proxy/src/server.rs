@@ -43,6 +43,9 @@ impl ProxyHandle {
 /// [`ProxyHandle::postgres_addr`]).
 pub async fn start(config: Config) -> Result<ProxyHandle, String> {
     let cluster = Arc::new(Cluster::build(config)?);
+    if let Some(addr) = cluster.config.proxy.admin_listen {
+        crate::metrics::install(addr)?;
+    }
     let cancels = Arc::new(CancelRegistry::default());
     let mut tasks = Vec::new();
     let mut postgres_addr = None;

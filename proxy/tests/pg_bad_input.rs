@@ -19,6 +19,7 @@ fn harness() -> &'static Harness {
             pool_size: 4,
             proxy_extra: "",
             tables: "\n  [[databases.tables]]\n  name = \"t\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n",
+            admin: false,
             schema: "CREATE TABLE t (id bigint PRIMARY KEY, v text);",
         })
     })

@@ -57,6 +57,7 @@ fn harness() -> &'static Harness {
             pool_size: 10,
             proxy_extra: "",
             tables: TABLES,
+            admin: false,
             schema: SCHEMA,
         })
     })

@@ -19,6 +19,7 @@ fn harness() -> &'static Harness {
             pool_size: 8,
             proxy_extra: "",
             tables: "",
+            admin: false,
             schema: "",
         });
         // Load the pgbench tables on the shard directly.

@@ -21,6 +21,7 @@ fn harness() -> &'static Harness {
             pool_size: 2,
             proxy_extra: "pool_timeout = \"300ms\"",
             tables: "",
+            admin: false,
             schema: "CREATE TABLE notes (id int PRIMARY KEY, v text);",
         })
     })

@@ -22,6 +22,7 @@ fn harness() -> &'static Harness {
             pool_size: 8,
             proxy_extra: "monitor_interval = \"20ms\"",
             tables: "\n  [[databases.tables]]\n  name = \"kv\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n",
+            admin: true,
             schema: "CREATE TABLE kv (id bigint PRIMARY KEY, v int NOT NULL);",
         })
     })
@@ -414,4 +415,65 @@ async fn killing_a_replica_under_eventual_load_costs_no_client_an_error() {
             "the restarted replica is used again"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_where_reads_went_and_how_stale_replicas_are() {
+    let _s = serial().await;
+    let h = harness();
+    let admin = h.admin_port.unwrap();
+    let key = 909;
+    let shard = shard_for(key);
+    let writer = h.client().await;
+    writer
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    let client = session_client("eventual").await;
+    assert!(until_replica_serves(&client, key).await.1);
+    let labels = [("level", "eventual"), ("served_by", "replica")];
+    let before = common::metric(
+        &common::scrape(admin).await,
+        "shardwire_consistency_reads_total",
+        &labels,
+    );
+    for _ in 0..100 {
+        read(&client, key).await;
+    }
+    let text = common::scrape(admin).await;
+    let after = common::metric(&text, "shardwire_consistency_reads_total", &labels);
+    assert!(
+        after - before >= 90.0,
+        "replica reads rose by {}",
+        after - before
+    );
+    assert_eq!(
+        common::metric(&text, "shardwire_consistency_violations_total", &[]),
+        0.0
+    );
+    // A paused replica's staleness grows.
+    let node = format!("app/shard{}/replica0", shard.index());
+    shard.replica(0).pause_replay().await.unwrap();
+    writer
+        .simple_query(&format!("UPDATE kv SET v = 2 WHERE id = {key}"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let text = common::scrape(admin).await;
+    let stale = common::metric(
+        &text,
+        "shardwire_replica_staleness_seconds",
+        &[("node", &node)],
+    );
+    assert!(
+        stale >= 0.4,
+        "staleness of the paused replica: {stale}\n{text}"
+    );
+    assert!(common::metric(&text, "shardwire_replica_lag_bytes", &[("node", &node)]) > 0.0);
+    assert_eq!(
+        common::metric(&text, "shardwire_backend_up", &[("node", &node)]),
+        1.0
+    );
+    resume(shard).await;
 }

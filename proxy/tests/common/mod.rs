@@ -19,6 +19,9 @@ pub struct Harness {
     pub port: u16,
     /// The config the proxy runs.
     pub config_toml: String,
+    /// Where `/metrics` is served, when asked for.
+    pub admin_port: Option<u16>,
+    _admin_lease: Option<shardwire_testbed::PortLease>,
 }
 
 /// What to start.
@@ -32,6 +35,8 @@ pub struct Spec {
     pub tables: &'static str,
     /// SQL run on every shard primary before the proxy starts.
     pub schema: &'static str,
+    /// Serve `/metrics` on a free port.
+    pub admin: bool,
 }
 
 impl Harness {
@@ -71,6 +76,11 @@ pub fn start(spec: Spec) -> Harness {
             .build()
             .unwrap();
         rt.block_on(async move {
+            let admin_lease = spec.admin.then(|| shardwire_testbed::lease_port().unwrap());
+            let admin_line = admin_lease
+                .as_ref()
+                .map(|l| format!("admin_listen = \"127.0.0.1:{}\"\n", l.port()))
+                .unwrap_or_default();
             let topo = Topology::builder()
                 .pg_shards(spec.shards)
                 .pg_replicas(spec.replicas)
@@ -79,7 +89,7 @@ pub fn start(spec: Spec) -> Harness {
                 .await
                 .unwrap_or_else(|e| panic!("testbed: {e}"));
             let mut toml = format!(
-                "[proxy]\npostgres_listen = \"127.0.0.1:0\"\npool_size = {}\n{}\n\
+                "[proxy]\npostgres_listen = \"127.0.0.1:0\"\n{admin_line}pool_size = {}\n{}\n\
                  [[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
                  [[databases]]\nname = \"app\"\nprotocol = \"postgres\"\nbackend_user = \"postgres\"\n",
                 spec.pool_size, spec.proxy_extra
@@ -107,6 +117,8 @@ pub fn start(spec: Spec) -> Harness {
                 topo,
                 port,
                 config_toml: toml,
+                admin_port: admin_lease.as_ref().map(|l| l.port()),
+                _admin_lease: admin_lease,
             })
             .unwrap();
             // Serve for the rest of the process.
@@ -124,4 +136,32 @@ pub fn run(program: &str, args: &[&str]) -> std::process::Output {
         .env("PGCONNECT_TIMEOUT", "10")
         .output()
         .unwrap_or_else(|e| panic!("run {program}: {e}"))
+}
+
+/// The `/metrics` text of the harness's proxy.
+pub async fn scrape(port: u16) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.unwrap();
+    body
+}
+
+/// The value of a metric line with all the given labels (0 when absent).
+pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter(|l| l[name.len()..].starts_with(['{', ' ']))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }

@@ -166,6 +166,7 @@ impl Session {
         let prepare_only = !items.iter().any(|i| {
             matches!(i, Item::Bind(..)) || matches!(i, Item::Forward(_, t) if *t == ends::EXECUTE)
         });
+        let required = self.positions.required(shard);
         let begin = if prepare_only {
             None
         } else {
@@ -208,6 +209,9 @@ impl Session {
             error_seen,
         } = end
         {
+            if replica.is_some() {
+                super::session::check_monotonic(required, captured.as_deref());
+            }
             self.observe_position(shard, captured.clone());
             if let Some(status) = held_ready {
                 self.await_write_concern(shard, captured, error_seen, status)

@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use super::session::Session;
-use crate::consistency::{choose, choose_after_wait, Choice};
+use crate::consistency::{choose, choose_after_wait, Choice, FallbackReason};
+use crate::metrics::{CONSISTENCY_FALLBACKS, CONSISTENCY_READS, CONSISTENCY_WAIT};
 
 /// How often a waiting `session` read looks at the monitor's view again.
 const RECHECK: Duration = Duration::from_millis(2);
@@ -14,11 +15,31 @@ const RECHECK: Duration = Duration::from_millis(2);
 impl Session {
     /// The replica to serve a read on `shard`, or None for the primary.
     pub(super) async fn choose_replica(&mut self, shard: u32) -> Option<usize> {
+        let level = self.settings.read_consistency;
+        let began = Instant::now();
+        let choice = self.decide(shard).await;
+        let served_by = if choice.is_some() {
+            "replica"
+        } else {
+            "primary"
+        };
+        metrics::counter!(CONSISTENCY_READS, "level" => level.as_str(), "served_by" => served_by)
+            .increment(1);
+        if level == shardwire_conf::ReadConsistency::Session {
+            metrics::histogram!(CONSISTENCY_WAIT).record(began.elapsed().as_secs_f64());
+        }
+        choice
+    }
+
+    async fn decide(&mut self, shard: u32) -> Option<usize> {
+        let level = self.settings.read_consistency;
         let shard_rt = self.db.shard(shard)?;
         if shard_rt.replicas.is_empty() {
+            if level != shardwire_conf::ReadConsistency::Strong {
+                fallback(level, FallbackReason::NoHealthyReplica);
+            }
             return None;
         }
-        let level = self.settings.read_consistency;
         let required = self.positions.required(shard);
         let deadline = Instant::now() + self.settings.max_wait;
         let mut waited = false;
@@ -36,7 +57,12 @@ impl Session {
             };
             match choice {
                 Choice::Replica(i) => return Some(i),
-                Choice::Primary(_) => return None,
+                Choice::Primary(reason) => {
+                    if reason != FallbackReason::Strong {
+                        fallback(level, reason);
+                    }
+                    return None;
+                }
                 Choice::Wait => {
                     if Instant::now() >= deadline {
                         waited = true;
@@ -47,4 +73,9 @@ impl Session {
             }
         }
     }
+}
+
+fn fallback(level: shardwire_conf::ReadConsistency, reason: FallbackReason) {
+    metrics::counter!(CONSISTENCY_FALLBACKS, "level" => level.as_str(), "reason" => reason.as_str())
+        .increment(1);
 }

@@ -340,6 +340,7 @@ impl Session {
             )
         });
         let begin = self.deferred_begin.take();
+        let required = self.positions.required(shard);
         let end = loop {
             let (mut out, mut queue) = self.take_buffers();
             if !self.bind_to(shard, replica, &mut out, &mut queue).await {
@@ -374,6 +375,9 @@ impl Session {
             held_ready,
         } = end
         {
+            if replica.is_some() {
+                check_monotonic(required, captured.as_deref());
+            }
             self.observe_position(shard, captured.clone());
             if !error_seen {
                 self.track_settings(kinds);
@@ -665,6 +669,19 @@ impl Session {
         }
         if let Some(bound) = &mut self.bound {
             bound.conn.applied = self.params.pairs().to_vec();
+        }
+    }
+}
+
+/// The self-check behind `consistency_violations_total`: a replica that, right after
+/// serving a read, has replayed less than the session required was below it during the
+/// read too.
+pub(super) fn check_monotonic(required: Option<Lsn>, captured: Option<&str>) {
+    let after = captured.and_then(|c| c.parse::<Lsn>().ok());
+    if let (Some(required), Some(after)) = (required, after) {
+        if after < required {
+            metrics::counter!(crate::metrics::CONSISTENCY_VIOLATIONS).increment(1);
+            tracing::error!(%required, served_at = %after, "read served below the session's position");
         }
     }
 }

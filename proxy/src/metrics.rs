@@ -1,0 +1,49 @@
+//! Prometheus metrics (DESIGN §8 names, prefix `shardwire_`), served by the exporter's HTTP
+//! listener on `admin_listen`. Histograms get explicit buckets so they export as
+//! histograms, not summaries. The recorder is process-global: the first proxy started in a
+//! process installs it.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+
+/// Reads by consistency level and where they were served.
+pub const CONSISTENCY_READS: &str = "shardwire_consistency_reads_total";
+/// Reads that fell back to the primary, by level and reason.
+pub const CONSISTENCY_FALLBACKS: &str = "shardwire_consistency_fallbacks_total";
+/// Time `session` reads waited for a replica to catch up.
+pub const CONSISTENCY_WAIT: &str = "shardwire_consistency_wait_seconds";
+/// Reads served below the session's required position (a self-check; must stay 0).
+pub const CONSISTENCY_VIOLATIONS: &str = "shardwire_consistency_violations_total";
+/// Replica lag in WAL bytes.
+pub const REPLICA_LAG_BYTES: &str = "shardwire_replica_lag_bytes";
+/// Replica staleness in seconds.
+pub const REPLICA_STALENESS: &str = "shardwire_replica_staleness_seconds";
+/// 1 when a node answers the monitor, else 0.
+pub const BACKEND_UP: &str = "shardwire_backend_up";
+
+/// Installs the recorder and the HTTP listener once per process; later calls do nothing.
+pub fn install(admin_listen: SocketAddr) -> Result<(), String> {
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .with_http_listener(admin_listen)
+                .set_buckets_for_metric(
+                    Matcher::Suffix("_seconds".to_string()),
+                    &[
+                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+                    ],
+                )
+                .map_err(|e| e.to_string())?
+                .install()
+                .map_err(|e| {
+                    format!("proxy.admin_listen: cannot serve metrics on {admin_listen}: {e}")
+                })?;
+            // The self-check exists from the start, at zero.
+            metrics::counter!(CONSISTENCY_VIOLATIONS).absolute(0);
+            Ok(())
+        })
+        .clone()
+}

@@ -62,6 +62,13 @@ pub async fn demo(shards: usize, replicas: usize, mysql: bool, port: u16) -> Res
             shard.index(),
             shard.primary().port()
         );
+        for (r, replica) in shard.replicas().iter().enumerate() {
+            println!(
+                "shard {} replica {r}: psql -h 127.0.0.1 -p {} -U postgres app",
+                shard.index(),
+                replica.port()
+            );
+        }
     }
     println!("\nPress Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;

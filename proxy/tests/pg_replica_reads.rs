@@ -477,3 +477,42 @@ async fn metrics_count_where_reads_went_and_how_stale_replicas_are() {
     );
     resume(shard).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_options_set_the_level_and_a_hint_forces_the_primary() {
+    let _s = serial().await;
+    let h = harness();
+    let key = 1001;
+    let shard = shard_for(key);
+    let writer = h.client().await;
+    writer
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    let conn_str = format!(
+        "{} options='-c shardwire.read_consistency=eventual'",
+        h.conn_str()
+    );
+    let (client, conn) = tokio_postgres::connect(&conn_str, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let level: String = client
+        .query_one("SHOW shardwire.read_consistency", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(level, "eventual");
+    assert!(until_replica_serves(&client, key).await.1);
+    for sql in [
+        format!("/* shardwire:primary */ SELECT pg_is_in_recovery() FROM kv WHERE id = {key}"),
+        format!("SELECT pg_is_in_recovery() FROM kv WHERE id = {key} /* shardwire:primary */"),
+    ] {
+        let in_recovery: bool = client.query_one(sql.as_str(), &[]).await.unwrap().get(0);
+        assert!(
+            !in_recovery,
+            "the hint sends the read to the primary: {sql}"
+        );
+    }
+}

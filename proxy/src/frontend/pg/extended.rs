@@ -143,7 +143,10 @@ impl Session {
             })
         };
         let all_reads = kinds().count() > 0
-            && kinds().all(|st| st.len() == 1 && matches!(st[0].kind, StatementKind::Read));
+            && kinds().all(|st| st.len() == 1 && matches!(st[0].kind, StatementKind::Read))
+            && !items.iter().any(
+                |i| matches!(i, Item::Bind(_, stmt) if super::session::forces_primary(&stmt.sql)),
+            );
         let writes = kinds().flatten().any(|st| {
             matches!(
                 st.kind,

@@ -327,7 +327,10 @@ impl Session {
         let mut replica = None;
         let single_read =
             kinds.len() == 1 && matches!(kinds[0].kind, StatementKind::Read) && !was_in_txn;
-        if self.bound.is_none() && (single_read || self.read_only_txn_pending()) {
+        if self.bound.is_none()
+            && (single_read || self.read_only_txn_pending())
+            && !forces_primary(sql)
+        {
             replica = self.choose_replica(shard).await;
         }
         let writes = kinds.iter().any(|k| {
@@ -428,6 +431,10 @@ impl Session {
         queue: &mut VecDeque<Entry>,
     ) {
         let sql = if on_replica {
+            // Only `session` promises monotonic reads; the others skip the extra statement.
+            if self.settings.read_consistency != shardwire_conf::ReadConsistency::Session {
+                return;
+            }
             REPLICA_POSITION_SQL
         } else if writes {
             PRIMARY_POSITION_SQL
@@ -684,4 +691,9 @@ pub(super) fn check_monotonic(required: Option<Lsn>, captured: Option<&str>) {
             tracing::error!(%required, served_at = %after, "read served below the session's position");
         }
     }
+}
+
+/// The `/* shardwire:primary */` hint: this read must see the primary.
+pub(super) fn forces_primary(sql: &str) -> bool {
+    sql.contains("shardwire:primary")
 }

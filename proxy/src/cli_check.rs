@@ -26,13 +26,7 @@ pub async fn check(config: Config) -> Result<(), String> {
             for (role, addr) in
                 std::iter::once(("primary".to_string(), &shard.primary)).chain(replicas)
             {
-                let node = Arc::new(NodeInfo {
-                    name: format!("{}/shard{i}/{role}", db.name),
-                    addr: addr.host_port(),
-                    dbname: addr.dbname.clone(),
-                    user: db.backend_user.clone(),
-                    password: db.backend_password.clone(),
-                });
+                let node = Arc::new(NodeInfo::new(db, i, &role, addr));
                 match ServerConn::connect(node.clone()).await {
                     Ok(_) => println!("ok      {} ({addr})", node.name),
                     Err(e) => {

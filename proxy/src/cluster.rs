@@ -99,13 +99,7 @@ impl Cluster {
                 .enumerate()
                 .map(|(i, shard)| {
                     let pool = |role: String, addr: &shardwire_conf::NodeAddr| {
-                        let node = Arc::new(NodeInfo {
-                            name: format!("{}/shard{i}/{role}", db.name),
-                            addr: addr.host_port(),
-                            dbname: addr.dbname.clone(),
-                            user: db.backend_user.clone(),
-                            password: db.backend_password.clone(),
-                        });
+                        let node = Arc::new(NodeInfo::new(db, i, &role, addr));
                         NodePool::new(
                             node,
                             config.proxy.pool_size as usize,

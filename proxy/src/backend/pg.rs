@@ -33,6 +33,25 @@ pub struct NodeInfo {
     pub password: String,
 }
 
+impl NodeInfo {
+    /// A node of `db`: shard `shard`, `role` (`primary`, `replica0`…), at `addr`, logged
+    /// in to as the database's backend user.
+    pub fn new(
+        db: &shardwire_conf::Database,
+        shard: usize,
+        role: &str,
+        addr: &shardwire_conf::NodeAddr,
+    ) -> NodeInfo {
+        NodeInfo {
+            name: format!("{}/shard{shard}/{role}", db.name),
+            addr: addr.host_port(),
+            dbname: addr.dbname.clone(),
+            user: db.backend_user.clone(),
+            password: db.backend_password.clone(),
+        }
+    }
+}
+
 /// Why a server connection could not be made or used.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {

@@ -206,21 +206,7 @@ impl Session {
                 end => break end,
             }
         };
-        if let PumpEnd::Done {
-            captured,
-            held_ready,
-            error_seen,
-        } = end
-        {
-            if replica.is_some() {
-                super::session::check_monotonic(required, captured.as_deref());
-            }
-            self.observe_position(shard, captured.clone());
-            if let Some(status) = held_ready {
-                self.await_write_concern(shard, captured, error_seen, status)
-                    .await?;
-            }
-        }
+        self.settle(shard, required, replica.is_some(), end).await?;
         // After a Flush the server still waits for the Sync of this sequence: keep it.
         self.awaiting_sync = !ends_with_sync && self.bound.is_some();
         self.after_exchange(&[]);

@@ -372,26 +372,40 @@ impl Session {
                 end => break end,
             }
         };
-        if let PumpEnd::Done {
+        let error_seen = self.settle(shard, required, replica.is_some(), end).await?;
+        if !error_seen {
+            self.track_settings(kinds);
+        }
+        self.after_exchange(kinds);
+        Ok(())
+    }
+
+    /// After an exchange: the monotonic-reads self-check, the session's new position on the
+    /// shard, and the write concern. Returns whether the server reported an error.
+    pub(super) async fn settle(
+        &mut self,
+        shard: u32,
+        required: Option<Lsn>,
+        on_replica: bool,
+        end: PumpEnd,
+    ) -> Result<bool, End> {
+        let PumpEnd::Done {
             error_seen,
             captured,
             held_ready,
         } = end
-        {
-            if replica.is_some() {
-                check_monotonic(required, captured.as_deref());
-            }
-            self.observe_position(shard, captured.clone());
-            if !error_seen {
-                self.track_settings(kinds);
-            }
-            if let Some(status) = held_ready {
-                self.await_write_concern(shard, captured, error_seen, status)
-                    .await?;
-            }
+        else {
+            return Ok(true);
+        };
+        if on_replica {
+            check_monotonic(required, captured.as_deref());
         }
-        self.after_exchange(kinds);
-        Ok(())
+        self.observe_position(shard, captured.clone());
+        if let Some(status) = held_ready {
+            self.await_write_concern(shard, captured, error_seen, status)
+                .await?;
+        }
+        Ok(error_seen)
     }
 
     /// Decides the shard for a statement given the bound one; None after reporting an error.

@@ -21,7 +21,7 @@ use crate::protocol::pg::tag::{backend, frontend};
 
 /// One analysed message of a batch.
 #[derive(Clone)]
-enum Item {
+pub(super) enum Item {
     /// A message forwarded unchanged, completed by these tags.
     Forward(Frame, &'static [u8]),
     /// Parse of a named statement.
@@ -43,13 +43,13 @@ enum Item {
 }
 
 /// A proxy-side error at some message of the batch.
-struct BatchError {
+pub(super) struct BatchError {
     code: &'static str,
     message: String,
 }
 
 impl BatchError {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(code: &'static str, message: impl Into<String>) -> Self {
         BatchError {
             code,
             message: message.into(),
@@ -145,7 +145,7 @@ impl Session {
         let all_reads = kinds().count() > 0
             && kinds().all(|st| st.len() == 1 && matches!(st[0].kind, StatementKind::Read))
             && !items.iter().any(
-                |i| matches!(i, Item::Bind(_, stmt) if super::session::forces_primary(&stmt.sql)),
+                |i| matches!(i, Item::Bind(_, stmt) if super::simple::forces_primary(&stmt.sql)),
             );
         let writes = kinds().flatten().any(|st| {
             matches!(
@@ -274,7 +274,7 @@ impl Session {
                     return Err(malformed(self, "Bind"));
                 };
                 let stmt = self.lookup(bind.statement)?;
-                if is_local_statement(&stmt) {
+                if super::extended_local::is_local_statement(&stmt) {
                     local_portals.retain(|(p, _)| p != bind.portal);
                     local_portals.push((bind.portal.to_string(), stmt.clone()));
                     return Ok(Item::Bind(frame, stmt));
@@ -446,77 +446,9 @@ impl Session {
         }
     }
 
-    /// True when the item concerns a statement the proxy answers itself.
-    fn is_local_item(&self, item: &Item) -> bool {
-        match item {
-            Item::ParseNamed(stmt) | Item::Bind(_, stmt) | Item::DescribeStatement(stmt) => {
-                is_local_statement(stmt)
-            }
-            Item::ParseUnnamed(_) => self.unnamed.as_deref().is_some_and(is_local_statement),
-            Item::LocalPortal { .. } => true,
-            _ => false,
-        }
-    }
-
-    /// Answers a batch about `shardwire.*` settings without a server. Mixing them with
-    /// statements for a server in one pipeline is refused.
-    async fn answer_batch_locally(
-        &mut self,
-        items: Vec<Item>,
-        ends_with_sync: bool,
-    ) -> Result<(), End> {
-        let mixed = items.iter().any(|i| {
-            !self.is_local_item(i)
-                && !matches!(i, Item::CloseStatement | Item::Sync(_) | Item::Flush(_))
-        });
-        if mixed {
-            let e = BatchError::new(
-                sqlstate::FEATURE_NOT_SUPPORTED,
-                "shardwire: shardwire.* settings cannot share a pipeline with other statements",
-            );
-            return self.fail_batch(&[], e, ends_with_sync).await;
-        }
-        for item in items {
-            match item {
-                Item::ParseNamed(_) | Item::ParseUnnamed(_) => {
-                    build::empty(&mut self.io.out, backend::PARSE_COMPLETE)
-                }
-                Item::Bind(..) => build::empty(&mut self.io.out, backend::BIND_COMPLETE),
-                Item::DescribeStatement(stmt) => {
-                    build::frame(&mut self.io.out, backend::PARAMETER_DESCRIPTION, |b| {
-                        bytes::BufMut::put_i16(b, 0)
-                    });
-                    self.describe_local(&stmt);
-                }
-                Item::LocalPortal {
-                    stmt,
-                    execute: false,
-                } => self.describe_local(&stmt),
-                Item::LocalPortal {
-                    stmt,
-                    execute: true,
-                } => {
-                    let kind = &stmt.plan.statements[0].kind;
-                    self.answer_locally_with(kind, &stmt.sql, false);
-                }
-                Item::CloseStatement => build::empty(&mut self.io.out, backend::CLOSE_COMPLETE),
-                Item::Sync(_) => self.ready(),
-                _ => {}
-            }
-        }
-        self.flush().await
-    }
-
-    fn describe_local(&mut self, stmt: &Statement) {
-        match &stmt.plan.statements[0].kind {
-            StatementKind::Show(name) => build::row_description(&mut self.io.out, &[name.as_str()]),
-            _ => build::empty(&mut self.io.out, backend::NO_DATA),
-        }
-    }
-
     /// Reports a proxy-side error at some message: messages before it that the proxy can
     /// answer are answered, then the error, then (at Sync) ReadyForQuery.
-    async fn fail_batch(
+    pub(super) async fn fail_batch(
         &mut self,
         before: &[Item],
         e: BatchError,
@@ -537,11 +469,6 @@ impl Session {
         }
         self.flush().await
     }
-}
-
-/// A statement the proxy answers itself (`shardwire.*` settings).
-fn is_local_statement(stmt: &Statement) -> bool {
-    stmt.plan.statements.len() == 1 && super::local::is_proxy_setting(&stmt.plan.statements[0].kind)
 }
 
 fn parse_complete() -> Bytes {

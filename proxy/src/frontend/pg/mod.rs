@@ -4,13 +4,16 @@
 //! ([`pump`]), and the per-session state that must survive pooling ([`params`],
 //! [`statements`], [`settings`]).
 
+pub mod exchange;
 pub mod extended;
+pub mod extended_local;
 pub mod local;
 pub mod params;
 pub mod pump;
 pub mod reads;
 pub mod session;
 pub mod settings;
+pub mod simple;
 pub mod startup;
 pub mod statements;
 pub mod write_concern;

@@ -1,0 +1,207 @@
+//! The simple-query path: route the query string, answer what the proxy answers itself,
+//! pick the shard and (for reads) the replica, bind, send the statement with the proxy's
+//! pipelined extras, and settle positions and the write concern afterwards.
+
+use shardwire_router::{StatementKind, TxnCommand};
+
+use super::exchange::check_monotonic;
+use super::pump::{Entry, PumpEnd, Until};
+use super::session::{End, Session};
+use crate::consistency::Lsn;
+use crate::protocol::pg::build;
+use crate::protocol::pg::frame::Frame;
+use crate::protocol::pg::read;
+use crate::protocol::pg::sqlstate;
+
+impl Session {
+    /// Runs one simple-protocol Query message.
+    pub(super) async fn simple_query(&mut self, frame: Frame) -> Result<(), End> {
+        if !self.batch.is_empty() {
+            self.fatal(
+                sqlstate::PROTOCOL_VIOLATION,
+                "simple Query received in the middle of an extended-protocol batch",
+            )
+            .await;
+            return Err(End::Close);
+        }
+        let Ok(sql) = read::query_text(frame.body()) else {
+            self.fatal(sqlstate::PROTOCOL_VIOLATION, "malformed Query message")
+                .await;
+            return Err(End::Close);
+        };
+        let routed = match self.db.router.route_simple(sql) {
+            Ok(r) => r,
+            Err(e) => {
+                self.error(e.sqlstate, &e.message);
+                self.ready();
+                return self.flush().await;
+            }
+        };
+        let plan = routed.plan.clone();
+        let kinds = &plan.statements;
+        if kinds.len() == 1 && self.answer_locally(&kinds[0].kind, sql) {
+            self.ready();
+            return self.flush().await;
+        }
+        if kinds.len() > 1
+            && kinds
+                .iter()
+                .any(|k| super::local::is_proxy_setting(&k.kind))
+        {
+            // Never let PostgreSQL see them: it would accept any dotted name silently.
+            if kinds
+                .iter()
+                .all(|k| super::local::is_proxy_setting(&k.kind))
+            {
+                for k in kinds {
+                    self.answer_locally(&k.kind, sql);
+                }
+            } else {
+                self.error(
+                    sqlstate::FEATURE_NOT_SUPPORTED,
+                    "shardwire: shardwire.* settings must be sent on their own, not mixed with other statements",
+                );
+            }
+            self.ready();
+            return self.flush().await;
+        }
+        if self.failed {
+            let ends_txn = kinds.iter().any(|k| {
+                matches!(
+                    k.kind,
+                    StatementKind::Transaction(
+                        TxnCommand::Commit { .. } | TxnCommand::Rollback { .. }
+                    )
+                )
+            });
+            if !ends_txn {
+                self.error(
+                    sqlstate::IN_FAILED_TRANSACTION,
+                    "current transaction is aborted, commands ignored until end of transaction block",
+                );
+                self.ready();
+                return self.flush().await;
+            }
+        }
+        let shard = match routed.single_shard() {
+            Ok(s) => s,
+            Err(e) => {
+                self.error(e.sqlstate, &e.message);
+                self.ready();
+                return self.flush().await;
+            }
+        };
+        let Some(shard) = self.pick_shard(shard) else {
+            self.ready();
+            return self.flush().await;
+        };
+        let was_in_txn = self.in_transaction();
+        let mut replica = None;
+        let single_read =
+            kinds.len() == 1 && matches!(kinds[0].kind, StatementKind::Read) && !was_in_txn;
+        if self.bound.is_none()
+            && (single_read || self.read_only_txn_pending())
+            && !forces_primary(sql)
+        {
+            replica = self.choose_replica(shard).await;
+        }
+        let writes = kinds.iter().any(|k| {
+            matches!(
+                k.kind,
+                StatementKind::Write | StatementKind::Ddl | StatementKind::Utility
+            ) || matches!(
+                k.kind,
+                StatementKind::Transaction(TxnCommand::Commit { .. })
+            )
+        });
+        let begin = self.deferred_begin.take();
+        let required = self.positions.required(shard);
+        let end = loop {
+            let (mut out, mut queue) = self.take_buffers();
+            if !self.bind_to(shard, replica, &mut out, &mut queue).await {
+                self.ready();
+                return self.flush().await;
+            }
+            if let Some(begin) = &begin {
+                build::query(&mut out, begin);
+                queue.push_back(Entry::swallow(Until::Ready));
+            }
+            if self.failed {
+                // The server's transaction is fine but the client's is not: end it by rolling back.
+                build::query(&mut out, "ROLLBACK");
+                self.failed = false;
+            } else {
+                out.extend_from_slice(frame.raw());
+            }
+            queue.push_back(Entry::pass(Until::Ready));
+            self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
+            self.hold_ready = writes && replica.is_none() && self.write_concern_applies();
+            let end = self.exchange(out, queue).await?;
+            self.hold_ready = false;
+            match end {
+                // The replica died before answering: the primary serves the read.
+                PumpEnd::Retry => replica = None,
+                end => break end,
+            }
+        };
+        let error_seen = self.settle(shard, required, replica.is_some(), end).await?;
+        if !error_seen {
+            self.track_settings(kinds);
+        }
+        self.after_exchange(kinds);
+        Ok(())
+    }
+
+    /// After an exchange: the monotonic-reads self-check, the session's new position on the
+    /// shard, and the write concern. Returns whether the server reported an error.
+    pub(super) async fn settle(
+        &mut self,
+        shard: u32,
+        required: Option<Lsn>,
+        on_replica: bool,
+        end: PumpEnd,
+    ) -> Result<bool, End> {
+        let PumpEnd::Done {
+            error_seen,
+            captured,
+            held_ready,
+        } = end
+        else {
+            return Ok(true);
+        };
+        if on_replica {
+            check_monotonic(required, captured.as_deref());
+        }
+        self.observe_position(shard, captured.clone());
+        if let Some(status) = held_ready {
+            self.await_write_concern(shard, captured, error_seen, status)
+                .await?;
+        }
+        Ok(error_seen)
+    }
+
+    /// Decides the shard for a statement given the bound one; None after reporting an error.
+    pub(super) fn pick_shard(&mut self, wanted: Option<u32>) -> Option<u32> {
+        let bound = self.bound.as_ref().map(|b| b.shard);
+        match (wanted, bound) {
+            (Some(s), Some(b)) if s != b => {
+                self.error(
+                    sqlstate::FEATURE_NOT_SUPPORTED,
+                    &format!(
+                        "shardwire: this transaction runs on shard {b} but the statement needs shard {s}; \
+                         transactions across shards are not supported yet"
+                    ),
+                );
+                None
+            }
+            (Some(s), _) => Some(s),
+            (None, Some(b)) => Some(b),
+            (None, None) => Some(0),
+        }
+    }
+}
+
+/// The `/* shardwire:primary */` hint: this read must see the primary.
+pub(super) fn forces_primary(sql: &str) -> bool {
+    sql.contains("shardwire:primary")
+}

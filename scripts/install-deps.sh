@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client procps util-linux)
 if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(pgbouncer sysbench)
+    packages+=(pgbouncer sysbench curl)
 fi
 
 missing=()

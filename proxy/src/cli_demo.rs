@@ -13,7 +13,13 @@ CREATE TABLE countries (code text PRIMARY KEY, name text);
 ";
 
 /// Runs the demo until Ctrl-C.
-pub async fn demo(shards: usize, replicas: usize, mysql: bool, port: u16) -> Result<(), String> {
+pub async fn demo(
+    shards: usize,
+    replicas: usize,
+    mysql: bool,
+    port: u16,
+    admin_port: u16,
+) -> Result<(), String> {
     if mysql {
         return Err("--mysql: the MySQL frontend is not available yet".into());
     }
@@ -25,7 +31,7 @@ pub async fn demo(shards: usize, replicas: usize, mysql: bool, port: u16) -> Res
         .await
         .map_err(|e| e.to_string())?;
     let mut toml = format!(
-        "[proxy]\npostgres_listen = \"127.0.0.1:{port}\"\n\n[[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
+        "[proxy]\npostgres_listen = \"127.0.0.1:{port}\"\nadmin_listen = \"127.0.0.1:{admin_port}\"\n\n[[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
          [[databases]]\nname = \"app\"\nprotocol = \"postgres\"\nbackend_user = \"postgres\"\n"
     );
     for shard in topo.pg_shards() {
@@ -55,6 +61,7 @@ pub async fn demo(shards: usize, replicas: usize, mysql: bool, port: u16) -> Res
     let handle = shardwire::server::start(config).await?;
     println!("\nshardwire is listening. Connect with:\n");
     println!("  psql \"postgres://app:app@127.0.0.1:{port}/app\"\n");
+    println!("Metrics: curl http://127.0.0.1:{admin_port}/metrics\n");
     println!("The config in use:\n{toml}");
     for shard in topo.pg_shards() {
         println!(

@@ -48,6 +48,9 @@ enum Command {
         /// Port for the PostgreSQL frontend.
         #[arg(long, default_value_t = 6432)]
         port: u16,
+        /// Port for /metrics.
+        #[arg(long, default_value_t = 9930)]
+        admin_port: u16,
     },
 }
 
@@ -94,7 +97,8 @@ fn main() -> ExitCode {
                 replicas,
                 mysql,
                 port,
-            } => cli_demo::demo(shards, replicas, mysql, port).await,
+                admin_port,
+            } => cli_demo::demo(shards, replicas, mysql, port, admin_port).await,
         }
     });
     match result {

@@ -20,7 +20,7 @@ fn harness() -> &'static Harness {
             shards: 2,
             replicas: 2,
             pool_size: 8,
-            proxy_extra: "monitor_interval = \"20ms\"",
+            proxy_extra: "monitor_interval = \"20ms\"\nmax_replica_lag = \"2s\"",
             tables: "\n  [[databases.tables]]\n  name = \"kv\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n",
             admin: true,
             schema: "CREATE TABLE kv (id bigint PRIMARY KEY, v int NOT NULL);",
@@ -515,4 +515,48 @@ async fn connect_options_set_the_level_and_a_hint_forces_the_primary() {
             "the hint sends the read to the primary: {sql}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_lagging_past_max_replica_lag_is_banned_until_it_catches_up() {
+    let _s = serial().await;
+    let h = harness();
+    let key = 1101;
+    let shard = shard_for(key);
+    let client = session_client("eventual").await;
+    client
+        .simple_query(&format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    assert!(until_replica_serves(&client, key).await.1);
+    let labels = [("level", "eventual"), ("reason", "no_healthy_replica")];
+    let admin = h.admin_port.unwrap();
+    let before = common::metric(
+        &common::scrape(admin).await,
+        "shardwire_consistency_fallbacks_total",
+        &labels,
+    );
+    pause(shard).await;
+    client
+        .simple_query(&format!("UPDATE kv SET v = 2 WHERE id = {key}"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let (v, by_replica) = read(&client, key).await;
+    assert!(
+        !by_replica,
+        "both replicas are past max_replica_lag: the primary serves"
+    );
+    assert_eq!(v, Some(2));
+    let after = common::metric(
+        &common::scrape(admin).await,
+        "shardwire_consistency_fallbacks_total",
+        &labels,
+    );
+    assert!(after > before, "the fallback is counted with its reason");
+    resume(shard).await;
+    let (v, by_replica) = until_replica_serves(&client, key).await;
+    assert!(by_replica, "re-admitted after catching up");
+    assert_eq!(v, Some(2));
 }

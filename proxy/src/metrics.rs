@@ -6,7 +6,9 @@
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use shardwire_conf::ReadConsistency;
 
 /// Reads by consistency level and where they were served.
 pub const CONSISTENCY_READS: &str = "shardwire_consistency_reads_total";
@@ -46,4 +48,42 @@ pub fn install(admin_listen: SocketAddr) -> Result<(), String> {
             Ok(())
         })
         .clone()
+}
+
+/// Handles for the metrics counted on every routed read, registered once so the per-query
+/// cost is an atomic add, not a labelled registry lookup.
+pub struct ConsistencyCounters {
+    /// `[level][served_by replica?]`.
+    reads: Vec<[Counter; 2]>,
+    /// `consistency_wait_seconds`.
+    pub wait: Histogram,
+}
+
+impl ConsistencyCounters {
+    /// Counts one read at `level`, served by a replica or the primary.
+    pub fn read(&self, level: ReadConsistency, by_replica: bool) {
+        let i = ReadConsistency::ALL
+            .iter()
+            .position(|l| *l == level)
+            .unwrap_or(0);
+        self.reads[i][usize::from(by_replica)].increment(1);
+    }
+}
+
+/// The process-wide read counters (created on first use, after [`install`]).
+pub fn consistency_counters() -> &'static ConsistencyCounters {
+    static COUNTERS: OnceLock<ConsistencyCounters> = OnceLock::new();
+    COUNTERS.get_or_init(|| ConsistencyCounters {
+        reads: ReadConsistency::ALL
+            .iter()
+            .map(|level| {
+                let level = level.as_str();
+                [
+                    metrics::counter!(CONSISTENCY_READS, "level" => level, "served_by" => "primary"),
+                    metrics::counter!(CONSISTENCY_READS, "level" => level, "served_by" => "replica"),
+                ]
+            })
+            .collect(),
+        wait: metrics::histogram!(CONSISTENCY_WAIT),
+    })
 }

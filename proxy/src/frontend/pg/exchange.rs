@@ -53,8 +53,8 @@ impl Session {
     }
 
     /// Records a captured position for `shard`.
-    pub(super) fn observe_position(&mut self, shard: u32, captured: Option<String>) {
-        let Some(lsn) = captured.and_then(|t| t.parse::<Lsn>().ok()) else {
+    pub(super) fn observe_position(&mut self, shard: u32, captured: Option<Lsn>) {
+        let Some(lsn) = captured else {
             return;
         };
         self.positions.observe(shard, lsn);
@@ -234,8 +234,7 @@ impl Session {
 /// The self-check behind `consistency_violations_total`: a replica that, right after
 /// serving a read, has replayed less than the session required was below it during the
 /// read too.
-pub(super) fn check_monotonic(required: Option<Lsn>, captured: Option<&str>) {
-    let after = captured.and_then(|c| c.parse::<Lsn>().ok());
+pub(super) fn check_monotonic(required: Option<Lsn>, after: Option<Lsn>) {
     if let (Some(required), Some(after)) = (required, after) {
         if after < required {
             metrics::counter!(crate::metrics::CONSISTENCY_VIOLATIONS).increment(1);

@@ -143,10 +143,12 @@ impl Session {
             })
         };
         let all_reads = kinds().count() > 0
-            && kinds().all(|st| st.len() == 1 && matches!(st[0].kind, StatementKind::Read))
-            && !items.iter().any(
+            && kinds().all(|st| st.len() == 1 && matches!(st[0].kind, StatementKind::Read));
+        let hinted = || {
+            items.iter().any(
                 |i| matches!(i, Item::Bind(_, stmt) if super::simple::forces_primary(&stmt.sql)),
-            );
+            )
+        };
         let writes = kinds().flatten().any(|st| {
             matches!(
                 st.kind,
@@ -160,7 +162,7 @@ impl Session {
             && self.bound.is_none()
             && ((all_reads && !self.in_transaction()) || self.read_only_txn_pending())
         {
-            self.choose_replica(shard).await
+            self.choose_replica(shard, hinted).await
         } else {
             None
         };

@@ -7,26 +7,33 @@ use std::time::{Duration, Instant};
 
 use super::session::Session;
 use crate::consistency::{choose, choose_after_wait, Choice, FallbackReason};
-use crate::metrics::{CONSISTENCY_FALLBACKS, CONSISTENCY_READS, CONSISTENCY_WAIT};
+use shardwire_conf::ReadConsistency;
+
+use crate::metrics::CONSISTENCY_FALLBACKS;
 
 /// How often a waiting `session` read looks at the monitor's view again.
 const RECHECK: Duration = Duration::from_millis(2);
 
 impl Session {
-    /// The replica to serve a read on `shard`, or None for the primary.
-    pub(super) async fn choose_replica(&mut self, shard: u32) -> Option<usize> {
+    /// The replica to serve a read on `shard`, or None for the primary. `hinted` says
+    /// whether the statement carries `/* shardwire:primary */`; it is only looked at when
+    /// a replica is possible at all, so `strong` reads cost no text scan.
+    pub(super) async fn choose_replica(
+        &mut self,
+        shard: u32,
+        hinted: impl FnOnce() -> bool,
+    ) -> Option<usize> {
         let level = self.settings.read_consistency;
+        let counters = crate::metrics::consistency_counters();
+        if level == ReadConsistency::Strong || hinted() {
+            counters.read(level, false);
+            return None;
+        }
         let began = Instant::now();
         let choice = self.decide(shard).await;
-        let served_by = if choice.is_some() {
-            "replica"
-        } else {
-            "primary"
-        };
-        metrics::counter!(CONSISTENCY_READS, "level" => level.as_str(), "served_by" => served_by)
-            .increment(1);
-        if level == shardwire_conf::ReadConsistency::Session {
-            metrics::histogram!(CONSISTENCY_WAIT).record(began.elapsed().as_secs_f64());
+        counters.read(level, choice.is_some());
+        if level == ReadConsistency::Session {
+            counters.wait.record(began.elapsed().as_secs_f64());
         }
         choice
     }
@@ -35,9 +42,7 @@ impl Session {
         let level = self.settings.read_consistency;
         let shard_rt = self.db.shard(shard)?;
         if shard_rt.replicas.is_empty() {
-            if level != shardwire_conf::ReadConsistency::Strong {
-                fallback(level, FallbackReason::NoHealthyReplica);
-            }
+            fallback(level, FallbackReason::NoHealthyReplica);
             return None;
         }
         let required = self.positions.required(shard);
@@ -58,9 +63,7 @@ impl Session {
             match choice {
                 Choice::Replica(i) => return Some(i),
                 Choice::Primary(reason) => {
-                    if reason != FallbackReason::Strong {
-                        fallback(level, reason);
-                    }
+                    fallback(level, reason);
                     return None;
                 }
                 Choice::Wait => {
@@ -75,7 +78,8 @@ impl Session {
     }
 }
 
-fn fallback(level: shardwire_conf::ReadConsistency, reason: FallbackReason) {
+/// Fallbacks are the rare path; their labelled lookup is not worth caching.
+fn fallback(level: ReadConsistency, reason: FallbackReason) {
     metrics::counter!(CONSISTENCY_FALLBACKS, "level" => level.as_str(), "reason" => reason.as_str())
         .increment(1);
 }

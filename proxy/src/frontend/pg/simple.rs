@@ -99,11 +99,8 @@ impl Session {
         let mut replica = None;
         let single_read =
             kinds.len() == 1 && matches!(kinds[0].kind, StatementKind::Read) && !was_in_txn;
-        if self.bound.is_none()
-            && (single_read || self.read_only_txn_pending())
-            && !forces_primary(sql)
-        {
-            replica = self.choose_replica(shard).await;
+        if self.bound.is_none() && (single_read || self.read_only_txn_pending()) {
+            replica = self.choose_replica(shard, || forces_primary(sql)).await;
         }
         let writes = kinds.iter().any(|k| {
             matches!(
@@ -169,10 +166,12 @@ impl Session {
         else {
             return Ok(true);
         };
+        // Parsed once here for the self-check, the session's positions and the write concern.
+        let captured = captured.and_then(|text| text.parse::<Lsn>().ok());
         if on_replica {
-            check_monotonic(required, captured.as_deref());
+            check_monotonic(required, captured);
         }
-        self.observe_position(shard, captured.clone());
+        self.observe_position(shard, captured);
         if let Some(status) = held_ready {
             self.await_write_concern(shard, captured, error_seen, status)
                 .await?;

@@ -40,16 +40,15 @@ impl Session {
     }
 
     /// Waits for the write concern on `shard` after a write whose position was
-    /// `captured`, then sends the held ReadyForQuery — preceded by an error if the concern
+    /// `position`, then sends the held ReadyForQuery — preceded by an error if the concern
     /// was not met in time.
     pub(super) async fn await_write_concern(
         &mut self,
         shard: u32,
-        captured: Option<String>,
+        position: Option<Lsn>,
         error_seen: bool,
         status: u8,
     ) -> Result<(), End> {
-        let position = captured.and_then(|c| c.parse::<Lsn>().ok());
         // A failed statement or an open transaction committed nothing yet.
         if !error_seen && status == b'I' {
             if let (Some(position), Some(shard_rt)) = (position, self.db.shard(shard)) {

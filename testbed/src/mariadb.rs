@@ -15,7 +15,7 @@ use mysql_async::{Conn, OptsBuilder};
 use crate::error::{Context, Error, Result};
 use crate::os::{self, RunAs};
 use crate::server::{LaunchSpec, ServerProcess};
-use crate::workdir::{self, FileLock};
+use crate::workdir;
 
 /// The administrative user of the test bed (no password).
 pub const ROOT_USER: &str = "root";
@@ -126,20 +126,12 @@ fn common_args(data_dir: &Path, run_as: Option<RunAs>) -> Vec<String> {
 /// Returns a ready-made data directory (system tables, users, `app`), building it once per
 /// machine; concurrent callers wait for one build.
 pub async fn template(programs: &Programs, run_as: Option<RunAs>) -> Result<PathBuf> {
-    let templates = workdir::base_dir()?.join("templates");
-    workdir::make_dir(&templates, 0o755)?;
     let name = format!("mariadb-{}-r{TEMPLATE_REVISION}", version(programs).await?);
-    let dir = templates.join(&name);
-    let ready = templates.join(format!("{name}.ready"));
-    let lock_path = templates.join(format!("{name}.lock"));
-    let lock = tokio::task::spawn_blocking(move || FileLock::acquire(&lock_path))
-        .await
-        .map_err(|e| Error::new(format!("template lock task: {e}")))??;
-    if ready.exists() && dir.join("mysql").exists() {
-        return Ok(dir);
-    }
-    let building = templates.join(format!("{name}.building"));
-    let _ = std::fs::remove_dir_all(&building);
+    let slot = match workdir::template(&name, "mysql").await? {
+        workdir::Template::Ready(dir) => return Ok(dir),
+        workdir::Template::Build(slot) => slot,
+    };
+    let (templates, building) = (slot.templates.clone(), slot.building.clone());
     let mut install = tokio::process::Command::new(&programs.install_db);
     install
         .arg("--no-defaults")
@@ -186,10 +178,7 @@ pub async fn template(programs: &Programs, run_as: Option<RunAs>) -> Result<Path
     for leftover in ["mysqld.sock", "mysqld.pid"] {
         let _ = std::fs::remove_file(building.join(leftover));
     }
-    std::fs::rename(&building, &dir).context("publish the MariaDB template")?;
-    std::fs::write(&ready, b"ok").context("mark template ready")?;
-    drop(lock);
-    Ok(dir)
+    slot.publish()
 }
 
 async fn run_client(programs: &Programs, socket: &Path, sql: &str) -> Result<()> {

@@ -15,7 +15,7 @@ use crate::error::{Context, Error, Result};
 use crate::os::{self, RunAs};
 use crate::ports;
 use crate::server::{LaunchSpec, ServerProcess};
-use crate::workdir::{self, FileLock};
+use crate::workdir;
 
 /// The superuser the test bed connects as (trust authentication on 127.0.0.1).
 pub const SUPERUSER: &str = "postgres";
@@ -130,20 +130,12 @@ async fn version(bin: &Path) -> Result<String> {
 /// `app` database), building it on first use. Concurrent callers in any process wait for
 /// one build.
 pub async fn template(bin: &Path, run_as: Option<RunAs>) -> Result<PathBuf> {
-    let templates = workdir::base_dir()?.join("templates");
-    workdir::make_dir(&templates, 0o755)?;
     let name = format!("pg-{}-r{TEMPLATE_REVISION}", version(bin).await?);
-    let dir = templates.join(&name);
-    let ready = templates.join(format!("{name}.ready"));
-    let lock_path = templates.join(format!("{name}.lock"));
-    let lock = tokio::task::spawn_blocking(move || FileLock::acquire(&lock_path))
-        .await
-        .map_err(|e| Error::new(format!("template lock task: {e}")))??;
-    if ready.exists() && dir.join("PG_VERSION").exists() {
-        return Ok(dir);
-    }
-    let building = templates.join(format!("{name}.building"));
-    let _ = std::fs::remove_dir_all(&building);
+    let slot = match workdir::template(&name, "PG_VERSION").await? {
+        workdir::Template::Ready(dir) => return Ok(dir),
+        workdir::Template::Build(slot) => slot,
+    };
+    let (templates, building) = (slot.templates.clone(), slot.building.clone());
     workdir::make_dir(&building, 0o700)?;
     os::chown_tree(&building, run_as)?;
     run_tool(
@@ -198,10 +190,7 @@ pub async fn template(bin: &Path, run_as: Option<RunAs>) -> Result<PathBuf> {
     server.stop_with(libc::SIGINT, Duration::from_secs(30));
     created?;
     let _ = std::fs::remove_file(building.join("postmaster.pid"));
-    std::fs::rename(&building, &dir).context("publish the PostgreSQL template")?;
-    std::fs::write(&ready, b"ok").context("mark template ready")?;
-    drop(lock);
-    Ok(dir)
+    slot.publish()
 }
 
 fn path_str(p: &Path) -> Result<&str> {

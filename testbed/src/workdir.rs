@@ -104,3 +104,60 @@ pub async fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// A server template under the machine-wide cache, held under its lock while it is built.
+pub enum Template {
+    /// Already built: its data directory.
+    Ready(PathBuf),
+    /// To be built by the caller in [`TemplateBuild::building`], then published.
+    Build(TemplateBuild),
+}
+
+/// An exclusive right to build one template.
+pub struct TemplateBuild {
+    /// The cache directory (a readable working directory for tools).
+    pub templates: PathBuf,
+    /// Where to build; emptied before it is handed out.
+    pub building: PathBuf,
+    /// The template's name (used for its log file).
+    pub name: String,
+    dir: PathBuf,
+    ready: PathBuf,
+    _lock: FileLock,
+}
+
+impl TemplateBuild {
+    /// Moves the built directory into place and marks it ready for every later caller.
+    pub fn publish(self) -> Result<PathBuf> {
+        std::fs::rename(&self.building, &self.dir)
+            .context(format!("publish template {}", self.name))?;
+        std::fs::write(&self.ready, b"ok").context("mark template ready")?;
+        Ok(self.dir)
+    }
+}
+
+/// Looks up template `name`, whose presence is proven by `marker` inside it. Concurrent
+/// callers in any process wait on one lock, so a template is built once per machine.
+pub async fn template(name: &str, marker: &str) -> Result<Template> {
+    let templates = base_dir()?.join("templates");
+    make_dir(&templates, 0o755)?;
+    let dir = templates.join(name);
+    let ready = templates.join(format!("{name}.ready"));
+    let lock_path = templates.join(format!("{name}.lock"));
+    let lock = tokio::task::spawn_blocking(move || FileLock::acquire(&lock_path))
+        .await
+        .map_err(|e| Error::new(format!("template lock task: {e}")))??;
+    if ready.exists() && dir.join(marker).exists() {
+        return Ok(Template::Ready(dir));
+    }
+    let building = templates.join(format!("{name}.building"));
+    let _ = fs::remove_dir_all(&building);
+    Ok(Template::Build(TemplateBuild {
+        templates,
+        building,
+        name: name.to_string(),
+        dir,
+        ready,
+        _lock: lock,
+    }))
+}

@@ -32,7 +32,7 @@ impl Binding {
     }
 
     /// Whether `qualifier` (the parts before the column) names this table.
-    fn is_named_by(&self, qualifier: &[Ident]) -> bool {
+    pub(crate) fn is_named_by(&self, qualifier: &[Ident]) -> bool {
         let Some(last) = qualifier.last() else {
             return true;
         };
@@ -66,7 +66,7 @@ pub(crate) fn key_condition(
 }
 
 /// Collects the operands of a tree of `AND`s (through parentheses).
-fn flatten_and<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+pub(crate) fn flatten_and<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
     match expr {
         Expr::BinaryOp {
             left,
@@ -114,7 +114,7 @@ fn pinned_values(condition: &Expr, binding: &Binding, key: &str) -> Option<Vec<K
 }
 
 /// Whether `expr` is the key column of the bound table.
-fn is_key(expr: &Expr, binding: &Binding, key: &str) -> bool {
+pub(crate) fn is_key(expr: &Expr, binding: &Binding, key: &str) -> bool {
     match expr {
         Expr::Identifier(ident) => ident.value.eq_ignore_ascii_case(key),
         Expr::CompoundIdentifier(parts) => match parts.split_last() {
@@ -165,14 +165,15 @@ fn array_sources(expr: &Expr) -> Option<Vec<KeySource>> {
 }
 
 /// A placeholder of the normalized text.
-enum Placeholder {
+pub(crate) enum Placeholder {
     /// `$L<i+1>`: the literal at index `i`.
     Literal(usize),
     /// `$n`: Bind parameter `n`.
     Param(u16),
 }
 
-fn placeholder(text: &str) -> Option<Placeholder> {
+/// What the placeholder spelled `text` (`$L3`, `$2`) stands for.
+pub(crate) fn placeholder(text: &str) -> Option<Placeholder> {
     let rest = text.strip_prefix('$')?;
     if let Some(digits) = rest.strip_prefix('L') {
         let n: usize = digits.parse().ok()?;

@@ -14,10 +14,17 @@
 //! - everything else is parsed by sqlparser and classified (`classify`); a walk over the
 //!   tree finds tables and shard-key conditions (`scan`, `key`); rules turn those into a
 //!   [`Target`] (`route`); all of it per statement (`planner`);
+//! - a read that no single shard can answer goes through the [`scatter`] analysis: if the
+//!   per-shard answers can be combined into the single-database one (co-located joins,
+//!   reference tables, `count`/`sum`/`min`/`max`/`avg`, `ORDER BY`, `LIMIT` …) it becomes
+//!   a [`ScatterPlan`] — the rewritten SQL each shard runs ([`SqlTemplate`]) and a
+//!   [`MergeSpec`] for the proxy — else it is refused with `0A000` naming the table and
+//!   the reason;
 //! - plans are cached by normalized text and by prepared-statement text (`cache`), and
 //!   resolved per execution from literals or Bind parameters into shard numbers
 //!   (`resolve`, `value`, `params`, `array`) with [`hash`], the sharding function
-//!   (DESIGN §5).
+//!   (DESIGN §5); a scattered read resolves to the set of shards it reads
+//!   ([`Placement`]).
 //!
 //! Entry point: [`Router`].
 
@@ -42,6 +49,7 @@ mod resolve;
 mod route;
 mod router;
 mod scan;
+pub mod scatter;
 mod schema;
 mod set;
 mod value;
@@ -55,7 +63,11 @@ pub use error::{sqlstate, RouteError};
 pub use literal::{Literal, LiteralKind};
 pub use normalize::{normalize, Normalized};
 pub use params::{oid, NoParams, ParamSource, ParamValue};
-pub use plan::{KeyRoute, KeySource, Plan, Routed, StatementPlan, Target};
+pub use plan::{KeyRoute, KeySource, Placement, Plan, Routed, Scattered, StatementPlan, Target};
 pub use router::{Router, RouterStats, DEFAULT_CACHE_CAPACITY};
-pub use schema::{Placement, Schema};
+pub use scatter::{
+    ColumnRole, CompareOp, Condition, MergeSpec, Operand, Output, OutputRef, ScatterPlan, SortKey,
+    SqlTemplate, ValueRef,
+};
+pub use schema::{Placement as TablePlacement, Schema};
 pub use shardwire_conf::KeyType;

@@ -6,7 +6,8 @@
 //! the n-th literal of the normalized text, or Bind parameter `$n`), so one plan serves
 //! every execution of a statement shape and is cached. [`Plan::resolve`] turns a plan plus
 //! one execution's values into shard numbers; tests compare plans and resolutions
-//! without any network.
+//! without any network. A read that needs several shards carries a
+//! [`ScatterPlan`](crate::ScatterPlan): the SQL each shard runs and how to merge.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use shardwire_conf::KeyType;
 
 use crate::command::StatementKind;
 use crate::error::RouteError;
+use crate::scatter::ScatterPlan;
 
 /// The plan for one query string (or one prepared statement).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +52,13 @@ pub enum Target {
     Shard(u32),
     /// The shard that the shard-key values pick, known once the values are.
     Key(KeyRoute),
-    /// Every shard: DDL, writes to reference tables, statements on a sharded table
-    /// without a usable shard-key condition. Later issues execute these; until then
-    /// resolving one is the error it carries (unless there is only one shard).
+    /// A read that runs on several shards (every shard, or those its key values pick)
+    /// and whose answers the proxy merges: the statement each shard runs and the merge.
+    Scatter(Arc<ScatterPlan>),
+    /// Every shard: DDL, writes to reference tables, writes on a sharded table without a
+    /// usable shard-key condition, reads whose answers cannot be merged. Later issues
+    /// execute some of these; until then resolving one is the error it carries (unless
+    /// there is only one shard).
     AllShards(RouteError),
     /// shardwire cannot run the statement at all (e.g. an `UPDATE` of the shard key); the
     /// error says why.
@@ -90,13 +96,46 @@ pub enum KeySource {
     Shard(u32),
 }
 
+/// Where one execution of a statement runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// On one shard: `Some(shard)`, or `None` when any shard will do.
+    One(Option<u32>),
+    /// On these shards (sorted, at least two), answers merged by the statement's
+    /// [`ScatterPlan`].
+    Many(Vec<u32>),
+}
+
+/// A scattered read of a simple query string: its plan and the shards it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scattered {
+    /// The statement's scatter plan.
+    pub plan: Arc<ScatterPlan>,
+    /// The shards to read, sorted, at least two.
+    pub shards: Vec<u32>,
+}
+
 /// A routed simple query: its plan and the shard of each statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routed {
     /// The (possibly cached) plan.
     pub plan: Arc<Plan>,
-    /// Per statement: `Some(shard)`, or `None` when any shard will do.
+    /// Per statement: `Some(shard)`, or `None` when any shard will do — or when the
+    /// statement is scattered (see `scatter`).
     pub shards: Vec<Option<u32>>,
+    /// Set when the query string is one statement that reads several shards: the
+    /// proxy runs its scatter plan instead of forwarding the text to one shard.
+    pub scatter: Option<Scattered>,
+}
+
+impl Plan {
+    /// Whether the plan may be cached under its normalized text: not when a scatter plan
+    /// was made from the client's own text (literals written into the shard SQL).
+    pub(crate) fn cacheable(&self) -> bool {
+        !self.statements.iter().any(
+            |s| matches!(&s.target, Target::Scatter(plan) if plan.shard_sql.has_inline_literals()),
+        )
+    }
 }
 
 impl Routed {

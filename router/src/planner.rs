@@ -2,7 +2,8 @@
 //!
 //! Each statement takes the cheapest path that can answer it: the keyword fast path
 //! (transaction control, `SET`, `SHOW` …), the plain-`INSERT` recognizer, or sqlparser
-//! followed by classification, the scan and the routing rules.
+//! followed by classification, the scan and the routing rules — and, for a read that no
+//! single shard can answer, the scatter analysis ([`scatter`]).
 //!
 //! A statement sqlparser cannot read is first retried with its literals in place (a few
 //! constructs insist on a string constant where the normalized text has a placeholder,
@@ -26,7 +27,7 @@ use crate::normalize::Normalized;
 use crate::plan::{Plan, StatementPlan, Target};
 use crate::scan::Scan;
 use crate::schema::Schema;
-use crate::{fast_insert, keyword, route};
+use crate::{fast_insert, keyword, route, scatter};
 
 /// Plans every statement of `normalized` (made from `sql`); `parses` counts sqlparser
 /// runs.
@@ -93,11 +94,11 @@ pub(crate) fn parsed_plan(
     parses: &AtomicU64,
 ) -> StatementPlan {
     let error = match parse(text, parses) {
-        Ok(statement) => return analyze(schema, &statement, text),
+        Ok(statement) => return analyze(schema, &statement, text, false),
         Err(error) => error,
     };
     if let Ok(statement) = parse(raw, parses) {
-        return analyze(schema, &statement, text);
+        return analyze(schema, &statement, text, true);
     }
     let target = match schema.first_mentioned(raw) {
         Some(info) => Target::Unsupported(RouteError::unsupported(format_args!(
@@ -126,8 +127,10 @@ fn parse(text: &str, parses: &AtomicU64) -> Result<Statement, String> {
     }
 }
 
-/// Classifies, scans and routes a parsed statement whose normalized text is `text`.
-fn analyze(schema: &Schema, statement: &Statement, text: &str) -> StatementPlan {
+/// Classifies, scans and routes a parsed statement whose normalized text is `text`;
+/// `inline` when the statement was parsed from the client's text (literals in place).
+/// Reads that no single shard can answer go through the scatter analysis.
+fn analyze(schema: &Schema, statement: &Statement, text: &str, inline: bool) -> StatementPlan {
     let class = classify(statement);
     let scan = Scan::of(schema, statement);
     let kind = if class.read_unless_writes && scan.writes {
@@ -138,7 +141,14 @@ fn analyze(schema: &Schema, statement: &Statement, text: &str) -> StatementPlan 
     let target = match class.rule {
         Rule::Tables => match route::unseen_mention(schema, &scan, text) {
             Some(err) => Target::Unsupported(err),
-            None => route::by_tables(&scan, class.verb, &kind),
+            None => {
+                let target = route::by_tables(&scan, class.verb, &kind);
+                if kind == StatementKind::Read {
+                    scatter::read_target(schema, statement, &scan, target, inline)
+                } else {
+                    target
+                }
+            }
         },
         Rule::Schema { names_tables } => route::by_schema(schema, text, names_tables),
         Rule::Fixed(target) => target,

@@ -5,7 +5,8 @@
 //! text or a Bind parameter), parse it as the key's type, hash it with
 //! [`shard_of`](crate::hash::shard_of), and check that all values agree on one shard.
 //! Prepared statements get their literals folded in once, at prepare time
-//! ([`Plan::bind_literals`]), so Bind only looks at parameters.
+//! ([`Plan::bind_literals`]), so Bind only looks at parameters. A scattered read
+//! resolves to the set of shards it reads ([`StatementPlan::place`]).
 
 use std::num::NonZeroU32;
 
@@ -13,7 +14,7 @@ use crate::array::{for_each_binary_element, for_each_text_element};
 use crate::error::{sqlstate, RouteError};
 use crate::literal::{Literal, LiteralKind};
 use crate::params::{shard_of_binary, shard_of_param, NoParams, ParamSource};
-use crate::plan::{KeyRoute, KeySource, Plan, StatementPlan, Target};
+use crate::plan::{KeyRoute, KeySource, Placement, Plan, StatementPlan, Target};
 use crate::value::{shard_of_text, TextOrigin, ValueError};
 
 impl Plan {
@@ -37,45 +38,28 @@ impl Plan {
     /// This plan with the key sources that are literals replaced by their shards, for a
     /// prepared statement whose text (and so whose literals) is fixed. A key route left
     /// with constant sources only becomes [`Target::Shard`]; constants that disagree make
-    /// it [`Target::AllShards`]. An invalid literal is an error, as PostgreSQL reports it
-    /// at Parse.
+    /// it [`Target::AllShards`]. A [`Target::Scatter`] gets its shard SQL rendered, the
+    /// literals its merge reads turned into constants
+    /// ([`ValueRef::Const`](crate::ValueRef::Const)) and its key folded likewise. An
+    /// invalid literal is an error, as PostgreSQL reports it at Parse.
     pub fn bind_literals(&self, literals: &[Literal<'_>]) -> Result<Plan, RouteError> {
         let mut plan = self.clone();
         for statement in &mut plan.statements {
-            let Target::Key(route) = &mut statement.target else {
-                continue;
-            };
-            let mut sources = Vec::with_capacity(route.sources.len());
-            for source in &route.sources {
-                match source {
-                    KeySource::Literal(_) | KeySource::LiteralArray(_) => {
-                        route.for_each_shard(
-                            source,
-                            self.shard_count,
-                            literals,
-                            &NoParams,
-                            |s| {
-                                if !sources.contains(&KeySource::Shard(s)) {
-                                    sources.push(KeySource::Shard(s));
-                                }
-                                Ok(())
-                            },
-                        )?;
+            match &mut statement.target {
+                Target::Key(route) => {
+                    let constant = route.fold_literals(self.shard_count, literals)?;
+                    if constant {
+                        statement.target = match route.resolve(self.shard_count, &[], &NoParams) {
+                            Ok(Some(shard)) => Target::Shard(shard),
+                            Ok(None) => Target::AnyShard,
+                            Err(err) => Target::AllShards(err),
+                        };
                     }
-                    other => sources.push(*other),
                 }
-            }
-            route.sources = sources;
-            let constant = route
-                .sources
-                .iter()
-                .all(|s| matches!(s, KeySource::Shard(_)));
-            if constant {
-                statement.target = match route.resolve(self.shard_count, &[], &NoParams) {
-                    Ok(Some(shard)) => Target::Shard(shard),
-                    Ok(None) => Target::AnyShard,
-                    Err(err) => Target::AllShards(err),
-                };
+                Target::Scatter(scatter) => {
+                    statement.target = scatter.bind_literals(self.shard_count, literals)?;
+                }
+                _ => {}
             }
         }
         Ok(plan)
@@ -94,13 +78,59 @@ impl StatementPlan {
             Target::AnyShard => Ok(None),
             Target::Shard(shard) => Ok(Some(*shard)),
             Target::Key(route) => route.resolve(shards, literals, params),
+            Target::Scatter(scatter) => match scatter.place(shards, literals, params)? {
+                Placement::One(shard) => Ok(shard),
+                Placement::Many(list) => Err(RouteError::unsupported(format_args!(
+                    "this SELECT on {} reads several shards ({}), which can only be merged \
+                     when it runs on its own",
+                    self.describe_tables(),
+                    list.iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            },
             Target::AllShards(_) if shards.get() == 1 => Ok(Some(0)),
             Target::AllShards(err) | Target::Unsupported(err) => Err(err.clone()),
         }
     }
+
+    /// `"a" and "b"`: the tables, for messages.
+    fn describe_tables(&self) -> String {
+        let quoted: Vec<String> = self.tables.iter().map(|t| format!("\"{t}\"")).collect();
+        quoted.join(" and ")
+    }
 }
 
 impl KeyRoute {
+    /// Replaces the literal key sources by the shards of their values, for a prepared
+    /// statement whose literals are fixed; returns whether only such constants are left.
+    pub(crate) fn fold_literals(
+        &mut self,
+        shards: NonZeroU32,
+        literals: &[Literal<'_>],
+    ) -> Result<bool, RouteError> {
+        let mut sources = Vec::with_capacity(self.sources.len());
+        for source in &self.sources {
+            match source {
+                KeySource::Literal(_) | KeySource::LiteralArray(_) => {
+                    self.for_each_shard(source, shards, literals, &NoParams, |shard| {
+                        if !sources.contains(&KeySource::Shard(shard)) {
+                            sources.push(KeySource::Shard(shard));
+                        }
+                        Ok(())
+                    })?;
+                }
+                other => sources.push(*other),
+            }
+        }
+        self.sources = sources;
+        Ok(self
+            .sources
+            .iter()
+            .all(|s| matches!(s, KeySource::Shard(_))))
+    }
+
     /// The one shard all key values map to; `None` if there are no values (an empty
     /// array, `key = ANY(NULL)`), in which case no row matches and any shard will do.
     pub fn resolve(
@@ -127,7 +157,7 @@ impl KeyRoute {
     }
 
     /// Calls `found` with the shard of each value `source` stands for.
-    fn for_each_shard(
+    pub(crate) fn for_each_shard(
         &self,
         source: &KeySource,
         shards: NonZeroU32,

@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use crate::cache::{CacheStats, PlanCache};
 use crate::dialect::Dialect;
-use crate::error::RouteError;
-use crate::normalize::normalize;
+use crate::error::{sqlstate, RouteError};
+use crate::normalize::{normalize, Normalized};
 use crate::params::NoParams;
-use crate::plan::{Plan, Routed};
+use crate::plan::{Placement, Plan, Routed, Scattered, Target};
 use crate::planner;
 use crate::schema::Schema;
 
@@ -67,8 +67,10 @@ impl Router {
     /// Routes a simple-protocol query string: normalizes it (literals out), finds or
     /// makes the plan for the normalized text, and resolves it with the literals. A
     /// multi-statement string gives one plan entry and one shard per statement;
-    /// [`Routed::single_shard`] says whether they agree. Fails with the error of a
-    /// statement that cannot run (see [`Plan::resolve`]).
+    /// [`Routed::single_shard`] says whether they agree. A single statement that reads
+    /// several shards sets [`Routed::scatter`]; in a multi-statement string it is refused
+    /// (`0A000`). Fails with the error of a statement that cannot run (see
+    /// [`Plan::resolve`]).
     pub fn route_simple(&self, sql: &str) -> Result<Routed, RouteError> {
         self.dialect.check_supported()?;
         let normalized = normalize(sql);
@@ -77,16 +79,53 @@ impl Router {
             // the cache with one-off texts.
             Arc::new(planner::plan(&self.schema, &normalized, sql, &self.parses))
         } else {
-            match self.simple.get(&normalized.text, &[]) {
-                Some(plan) => plan,
-                None => {
-                    let plan = planner::plan(&self.schema, &normalized, sql, &self.parses);
-                    self.simple.insert(&normalized.text, &[], Arc::new(plan))
+            self.simple_plan(&normalized, sql)
+        };
+        let mut shards = Vec::with_capacity(plan.statements.len());
+        let mut scatter = None;
+        for statement in &plan.statements {
+            match statement.place(plan.shard_count, &normalized.literals, &NoParams)? {
+                Placement::One(shard) => shards.push(shard),
+                Placement::Many(list) => {
+                    let Target::Scatter(scatter_plan) = &statement.target else {
+                        return Err(RouteError::new(
+                            sqlstate::INTERNAL_ERROR,
+                            "a statement placed on several shards has no scatter plan",
+                        ));
+                    };
+                    if plan.statements.len() > 1 {
+                        return Err(RouteError::unsupported(
+                            "a statement that reads several shards must be sent on its own, \
+                             not in a query string with other statements",
+                        ));
+                    }
+                    scatter = Some(Scattered {
+                        plan: Arc::clone(scatter_plan),
+                        shards: list,
+                    });
+                    shards.push(None);
                 }
             }
-        };
-        let shards = plan.resolve(&normalized.literals, &NoParams)?;
-        Ok(Routed { plan, shards })
+        }
+        Ok(Routed {
+            plan,
+            shards,
+            scatter,
+        })
+    }
+
+    /// The plan of a normalized text from the simple cache, made and cached on a miss
+    /// (unless it only holds for this exact text, see [`Plan::cacheable`]).
+    fn simple_plan(&self, normalized: &Normalized<'_>, sql: &str) -> Arc<Plan> {
+        if let Some(plan) = self.simple.get(&normalized.text, &[]) {
+            return plan;
+        }
+        let plan = planner::plan(&self.schema, normalized, sql, &self.parses);
+        if plan.cacheable() {
+            self.simple.insert(&normalized.text, &[], Arc::new(plan))
+        } else {
+            Arc::new(plan)
+        }
     }
 
     /// Plans an extended-protocol statement (a Parse message's text and declared
@@ -109,13 +148,7 @@ impl Router {
         let plan = if normalized.is_single_keyword_statement() {
             Arc::new(planner::plan(&self.schema, &normalized, sql, &self.parses))
         } else {
-            match self.simple.get(&normalized.text, &[]) {
-                Some(plan) => plan,
-                None => {
-                    let plan = planner::plan(&self.schema, &normalized, sql, &self.parses);
-                    self.simple.insert(&normalized.text, &[], Arc::new(plan))
-                }
-            }
+            self.simple_plan(&normalized, sql)
         };
         let plan = if normalized.literals.is_empty() {
             plan

@@ -288,12 +288,14 @@ fn literals_of_a_prepared_statement_are_folded_at_prepare() {
     assert_eq!(plan.statements[0].target, Target::Shard(int(42).unwrap()));
     assert_eq!(resolve(&plan, &[]), Ok(int(42)));
 
+    // Several key values make a scattered read; its literal key values are folded too.
     let mixed = router
         .prepare("SELECT * FROM accounts WHERE id IN (42, $1)", &[])
         .unwrap();
-    let Target::Key(route) = &mixed.statements[0].target else {
+    let Target::Scatter(scatter) = &mixed.statements[0].target else {
         panic!("{mixed:?}");
     };
+    let route = scatter.key.as_ref().unwrap();
     assert_eq!(
         route.sources,
         [KeySource::Shard(int(42).unwrap()), KeySource::Param(1)]

@@ -277,39 +277,37 @@ fn statements_that_need_several_shards_are_refused_with_0a000() {
             "shardwire: UPDATE on sharded table \"accounts\" has no condition on its shard key \"id\"; statements that touch several shards are not supported yet",
         ),
         (
-            "SELECT * FROM accounts".to_owned(),
-            "SELECT on sharded table \"accounts\" has no condition on its shard key \"id\"",
-        ),
-        (
             "DELETE FROM accounts WHERE id > 5".to_owned(),
             "DELETE on sharded table \"accounts\" has no condition",
         ),
         (
-            "SELECT * FROM accounts WHERE id = 1 OR id = 2".to_owned(),
+            "UPDATE accounts SET b = 1 WHERE id = 1 OR id = 2".to_owned(),
             "has no condition on its shard key",
         ),
         (
-            "SELECT * FROM accounts WHERE NOT (id = 1)".to_owned(),
+            "DELETE FROM accounts WHERE NOT (id = 1)".to_owned(),
             "has no condition on its shard key",
         ),
         (
-            "SELECT * FROM accounts WHERE id = balance".to_owned(),
+            "UPDATE accounts SET b = 1 WHERE id = balance".to_owned(),
             "has no condition on its shard key",
         ),
+        // Reads that no single shard can answer are scattered (see `scatter_plans`)
+        // unless their answers cannot be combined.
         (
             "SELECT * FROM accounts a JOIN users u ON u.name = a.owner WHERE a.id = 1".to_owned(),
-            "touches sharded tables \"accounts\" and \"users\"",
+            "cannot join sharded tables \"accounts\" and \"users\" across shards",
         ),
         (
             "SELECT * FROM accounts a JOIN accounts b ON a.parent = b.id WHERE a.id = 1".to_owned(),
-            "refers to sharded table \"accounts\" more than once",
+            "cannot join sharded table \"accounts\" with itself across shards",
         ),
         (
             "SELECT * FROM accounts WHERE id = 1 AND balance > (SELECT avg(balance) FROM accounts)".to_owned(),
-            "more than once",
+            "sharded table \"accounts\" is read inside a subquery",
         ),
         (
-            format!("SELECT * FROM accounts WHERE id IN ({a}, {b})"),
+            format!("UPDATE accounts SET b = 1 WHERE id IN ({a}, {b})"),
             "the shard key values for sharded table \"accounts\" map to different shards",
         ),
         (
@@ -317,7 +315,7 @@ fn statements_that_need_several_shards_are_refused_with_0a000() {
             "map to different shards",
         ),
         (
-            format!("SELECT * FROM accounts WHERE id = ANY('{{{a},{b}}}')"),
+            format!("DELETE FROM accounts WHERE id = ANY('{{{a},{b}}}')"),
             "map to different shards",
         ),
         (

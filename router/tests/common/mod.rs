@@ -25,6 +25,23 @@ pub fn schema(shards: u32) -> Schema {
         .with_reference("countries")
 }
 
+/// The schema of the scatter tests, with co-locatable keys: `customers(id bigint)`,
+/// `orders(customer_id bigint)`, `items(customer_id integer)`, `users(name text)`,
+/// reference `countries`; any other table is unsharded.
+pub fn shop(shards: u32) -> Schema {
+    Schema::new(NonZeroU32::new(shards).expect("non-zero"))
+        .with_sharded("customers", "id", KeyType::Bigint)
+        .with_sharded("orders", "customer_id", KeyType::Bigint)
+        .with_sharded("items", "customer_id", KeyType::Integer)
+        .with_sharded("users", "name", KeyType::Text)
+        .with_reference("countries")
+}
+
+/// A PostgreSQL router over [`shop`] with [`SHARDS`] shards.
+pub fn shop_router() -> Router {
+    Router::new(shop(SHARDS), Dialect::Postgres)
+}
+
 /// A PostgreSQL router over [`schema`] with [`SHARDS`] shards.
 pub fn router() -> Router {
     Router::new(schema(SHARDS), Dialect::Postgres)

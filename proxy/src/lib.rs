@@ -10,6 +10,7 @@ pub mod cancel;
 pub mod cluster;
 pub mod consistency;
 pub mod frontend;
+pub mod merge;
 pub mod metrics;
 pub mod monitor;
 pub mod protocol;

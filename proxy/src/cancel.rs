@@ -98,16 +98,21 @@ impl CancelRegistry {
         let Some(target) = target else {
             return;
         };
-        let Ok(mut stream) = tokio::net::TcpStream::connect(&target.node.addr).await else {
-            return;
-        };
-        let mut out = BytesMut::new();
-        build::startup_packet(&mut out, startup::CANCEL_REQUEST, |b| {
-            use bytes::BufMut;
-            b.put_i32(target.pid);
-            b.put_i32(target.secret);
-        });
-        let _ = stream.write_all(&out).await;
-        let _ = stream.shutdown().await;
+        send_cancel(&target).await;
     }
+}
+
+/// Sends a CancelRequest for the statement running on a server connection; best effort.
+pub async fn send_cancel(target: &ServerKey) {
+    let Ok(mut stream) = tokio::net::TcpStream::connect(&target.node.addr).await else {
+        return;
+    };
+    let mut out = BytesMut::new();
+    build::startup_packet(&mut out, startup::CANCEL_REQUEST, |b| {
+        use bytes::BufMut;
+        b.put_i32(target.pid);
+        b.put_i32(target.secret);
+    });
+    let _ = stream.write_all(&out).await;
+    let _ = stream.shutdown().await;
 }

@@ -24,6 +24,10 @@ pub const REPLICA_LAG_BYTES: &str = "shardwire_replica_lag_bytes";
 pub const REPLICA_STALENESS: &str = "shardwire_replica_staleness_seconds";
 /// 1 when a node answers the monitor, else 0.
 pub const BACKEND_UP: &str = "shardwire_backend_up";
+/// Reads that ran on several shards and were merged by the proxy.
+pub const SCATTER_READS: &str = "shardwire_scatter_reads_total";
+/// How many shards each scattered read ran on.
+pub const SCATTER_SHARDS: &str = "shardwire_scatter_shards";
 
 /// Installs the recorder and the HTTP listener once per process; later calls do nothing.
 pub fn install(admin_listen: SocketAddr) -> Result<(), String> {
@@ -86,4 +90,10 @@ pub fn consistency_counters() -> &'static ConsistencyCounters {
             .collect(),
         wait: metrics::histogram!(CONSISTENCY_WAIT),
     })
+}
+
+/// Counts one scattered read over `shards` shards.
+pub fn scatter_read(shards: usize) {
+    metrics::counter!(SCATTER_READS).increment(1);
+    metrics::histogram!(SCATTER_SHARDS).record(shards as f64);
 }

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use shardwire_router::{ParamSource, ParamValue, StatementKind, TxnCommand};
+use shardwire_router::{ParamSource, ParamValue, Placement, StatementKind, TxnCommand};
 
 use super::pump::{ends, Entry, PumpEnd, Until};
 use super::session::{End, Session};
@@ -36,6 +36,8 @@ pub(super) enum Item {
     CloseStatement,
     /// Execute or Describe of a portal bound to a statement the proxy answers itself.
     LocalPortal { stmt: Arc<Statement>, execute: bool },
+    /// Bind to a statement that reads several shards (answered by the scatter path).
+    ScatterBind(super::scatter::ScatterPortal),
     /// Sync.
     Sync(Frame),
     /// Flush.
@@ -54,6 +56,11 @@ impl BatchError {
             code,
             message: message.into(),
         }
+    }
+
+    /// Queues the error for the client.
+    pub(super) fn report(self, session: &mut Session) {
+        session.error(self.code, &self.message);
     }
 }
 
@@ -105,6 +112,9 @@ impl Session {
         }
         if items.iter().any(|i| self.is_local_item(i)) {
             return self.answer_batch_locally(items, ends_with_sync).await;
+        }
+        if items.iter().any(|i| matches!(i, Item::ScatterBind(_))) {
+            return self.scatter_batch(items, ends_with_sync).await;
         }
         if self.failed
             && items
@@ -286,12 +296,19 @@ impl Session {
                     types: &stmt.param_types,
                 };
                 let plan = &stmt.plan;
-                let shards = plan.statements.iter().map(|st| {
-                    st.resolve(plan.shard_count, &[], &params)
-                        .map_err(|e| Some(BatchError::new(e.sqlstate, e.message)))
-                });
-                for resolved in shards {
-                    let Some(s) = resolved? else { continue };
+                let mut spread = None;
+                for st in &plan.statements {
+                    let placed = st
+                        .place(plan.shard_count, &[], &params)
+                        .map_err(|e| Some(BatchError::new(e.sqlstate, e.message)))?;
+                    let s = match placed {
+                        Placement::One(None) => continue,
+                        Placement::One(Some(s)) => s,
+                        Placement::Many(shards) => {
+                            spread = Some(shards);
+                            continue;
+                        }
+                    };
                     match *shard {
                         Some(prev) if prev != s => {
                             return Err(Some(BatchError::new(
@@ -304,6 +321,14 @@ impl Session {
                         }
                         _ => *shard = Some(s),
                     }
+                }
+                if let Some(shards) = spread {
+                    return Ok(Item::ScatterBind(super::scatter::ScatterPortal {
+                        bind: frame,
+                        stmt,
+                        shards,
+                        described: false,
+                    }));
                 }
                 Ok(Item::Bind(frame, stmt))
             }
@@ -437,8 +462,8 @@ impl Session {
                 Item::CloseStatement => {
                     queue.push_back(Entry::synthetic(close_complete()));
                 }
-                // Batches with these are answered by `answer_batch_locally`.
-                Item::LocalPortal { .. } => {}
+                // Batches with these are answered by `answer_batch_locally` / `scatter_batch`.
+                Item::LocalPortal { .. } | Item::ScatterBind(_) => {}
                 Item::Sync(frame) => {
                     out.extend_from_slice(frame.raw());
                     queue.push_back(Entry::pass(Until::Ready));

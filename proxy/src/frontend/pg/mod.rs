@@ -11,6 +11,7 @@ pub mod local;
 pub mod params;
 pub mod pump;
 pub mod reads;
+pub mod scatter;
 pub mod session;
 pub mod settings;
 pub mod simple;

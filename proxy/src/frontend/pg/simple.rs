@@ -83,6 +83,9 @@ impl Session {
                 return self.flush().await;
             }
         }
+        if let Some(scattered) = routed.scatter {
+            return self.scatter_simple(sql, scattered).await;
+        }
         let shard = match routed.single_shard() {
             Ok(s) => s,
             Err(e) => {

@@ -24,16 +24,39 @@ pub struct ServerKey {
 
 /// The slot a session updates as it binds and releases server connections.
 #[derive(Debug, Default)]
-pub struct CancelSlot(Mutex<Option<ServerKey>>);
+pub struct CancelSlot(Mutex<Targets>);
+
+/// The servers running a client's statement: one, or one per shard of a scattered read.
+#[derive(Debug, Default)]
+struct Targets {
+    one: Option<ServerKey>,
+    scattered: Vec<ServerKey>,
+}
 
 impl CancelSlot {
     /// Sets or clears the current server.
     pub fn set(&self, key: Option<ServerKey>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = key;
+        let mut targets = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        targets.one = key;
+        targets.scattered.clear();
     }
 
-    fn get(&self) -> Option<ServerKey> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    /// Sets the servers of a scattered read.
+    pub fn set_scattered(&self, keys: impl IntoIterator<Item = ServerKey>) {
+        let mut targets = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        targets.one = None;
+        targets.scattered.clear();
+        targets.scattered.extend(keys);
+    }
+
+    fn get(&self) -> Vec<ServerKey> {
+        let targets = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        targets
+            .one
+            .iter()
+            .chain(&targets.scattered)
+            .cloned()
+            .collect()
     }
 }
 
@@ -89,16 +112,18 @@ impl CancelRegistry {
         }
     }
 
-    /// Forwards a CancelRequest for the client key to its current server, if any.
+    /// Forwards a CancelRequest for the client key to its current servers, if any.
     pub async fn cancel(&self, pid: i32, secret: i32) {
-        let target = {
+        let targets = {
             let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            slots.get(&(pid, secret)).and_then(|s| s.get())
+            slots
+                .get(&(pid, secret))
+                .map(|s| s.get())
+                .unwrap_or_default()
         };
-        let Some(target) = target else {
-            return;
-        };
-        send_cancel(&target).await;
+        for target in &targets {
+            send_cancel(target).await;
+        }
     }
 }
 

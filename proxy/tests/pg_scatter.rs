@@ -370,3 +370,52 @@ async fn pgbench_branch_count_equals_the_scale() {
         .unwrap();
     assert_eq!(rows[0][0].as_deref(), Some(scale.to_string().as_str()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_request_stops_the_read_on_every_shard() {
+    let h = two();
+    let proxy = h.client().await;
+    let token = proxy.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        token.cancel_query(tokio_postgres::NoTls).await
+    });
+    let began = std::time::Instant::now();
+    // About 50 s per shard if nothing stops it.
+    let err = proxy
+        .simple_query("SELECT id, pg_sleep(0.01) FROM customers ORDER BY id")
+        .await
+        .unwrap_err();
+    canceller.await.unwrap().unwrap();
+    assert_eq!(err.as_db_error().unwrap().code().code(), "57014", "{err}");
+    assert!(began.elapsed() < std::time::Duration::from_secs(10));
+    // No shard is still sleeping through it.
+    for shard in h.topo.pg_shards() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let running: i64 = shard
+                .primary()
+                .query_value("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(0.01)%' AND state = 'active' AND pid <> pg_backend_pid()")
+                .await
+                .unwrap()
+                .unwrap()
+                .parse()
+                .unwrap();
+            if running == 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the read still runs on a shard"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    assert_eq!(
+        answer(&proxy, "SELECT count(*) FROM customers")
+            .await
+            .unwrap()[0][0]
+            .as_deref(),
+        Some("10000")
+    );
+}

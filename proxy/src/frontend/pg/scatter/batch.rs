@@ -196,6 +196,7 @@ impl Session {
             describe: portal.described,
         };
         let result = drive(streams, make, framing, &mut self.io).await;
+        self.cancel.set(None);
         crate::metrics::scatter_read(portal.shards.len());
         match result {
             Ok(true) => Step::Done,

@@ -57,7 +57,9 @@ impl Session {
             let values = LiteralValues(&normalized.literals);
             let spec = &scattered.plan.merge;
             let make = |description: &[u8]| Merge::new(spec, description, &[], &values);
-            drive(streams, make, Framing { describe: true }, &mut self.io).await?;
+            let driven = drive(streams, make, Framing { describe: true }, &mut self.io).await;
+            self.cancel.set(None);
+            driven?;
         }
         crate::metrics::scatter_read(scattered.shards.len());
         self.ready();
@@ -108,6 +110,9 @@ impl Session {
             }
             streams.push(stream);
         }
+        // A CancelRequest from the client now stops the statement on every shard.
+        self.cancel
+            .set_scattered(streams.iter().filter_map(ShardStream::cancel_key));
         Some(streams)
     }
 

@@ -57,6 +57,15 @@ impl ShardStream {
         }
     }
 
+    /// The key that cancels this shard's statement.
+    pub(crate) fn cancel_key(&self) -> Option<ServerKey> {
+        self.conn.as_ref().map(|conn| ServerKey {
+            node: conn.node.clone(),
+            pid: conn.cancel_key.0,
+            secret: conn.cancel_key.1,
+        })
+    }
+
     /// Whether the server reported an error for the statement.
     pub(crate) fn has_failed(&self) -> bool {
         self.failed

@@ -24,6 +24,8 @@ pub const REPLICA_LAG_BYTES: &str = "shardwire_replica_lag_bytes";
 pub const REPLICA_STALENESS: &str = "shardwire_replica_staleness_seconds";
 /// 1 when a node answers the monitor, else 0.
 pub const BACKEND_UP: &str = "shardwire_backend_up";
+/// Transactions ended by the coordinator, by outcome and kind (single | 2pc).
+pub const TRANSACTIONS: &str = "shardwire_transactions_total";
 /// Reads that ran on several shards and were merged by the proxy.
 pub const SCATTER_READS: &str = "shardwire_scatter_reads_total";
 /// How many shards each scattered read ran on.
@@ -96,4 +98,9 @@ pub fn consistency_counters() -> &'static ConsistencyCounters {
 pub fn scatter_read(shards: usize) {
     metrics::counter!(SCATTER_READS).increment(1);
     metrics::histogram!(SCATTER_SHARDS).record(shards as f64);
+}
+
+/// Counts one transaction ended by the coordinator.
+pub fn transaction(outcome: &'static str, kind: &'static str) {
+    metrics::counter!(TRANSACTIONS, "outcome" => outcome, "kind" => kind).increment(1);
 }

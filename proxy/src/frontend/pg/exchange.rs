@@ -111,6 +111,7 @@ impl Session {
             conn,
             shard,
             replica: replica.is_some(),
+            wrote: false,
         };
         if let Some(sql) = self.params.sync_sql(&bound.conn.applied) {
             build::query(out, &sql);

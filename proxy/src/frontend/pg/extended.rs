@@ -116,6 +116,9 @@ impl Session {
         if items.iter().any(|i| matches!(i, Item::ScatterBind(_))) {
             return self.scatter_batch(items, ends_with_sync).await;
         }
+        if self.is_distributed() && items.iter().any(ends_transaction) {
+            return self.end_distributed_batch(items, ends_with_sync).await;
+        }
         if self.failed
             && items
                 .iter()
@@ -218,6 +221,11 @@ impl Session {
                 end => break end,
             }
         };
+        if writes {
+            if let Some(bound) = self.bound.as_mut() {
+                bound.wrote = true;
+            }
+        }
         self.settle(shard, required, replica.is_some(), end).await?;
         // After a Flush the server still waits for the Sync of this sequence: keep it.
         self.awaiting_sync = !ends_with_sync && self.bound.is_some();
@@ -504,4 +512,73 @@ fn parse_complete() -> Bytes {
 
 fn close_complete() -> Bytes {
     Bytes::from_static(&[backend::CLOSE_COMPLETE, 0, 0, 0, 4])
+}
+
+/// A Bind of COMMIT/END or ROLLBACK.
+fn ends_transaction(item: &Item) -> bool {
+    match item {
+        Item::Bind(_, stmt) => stmt.plan.statements.iter().any(|st| {
+            matches!(
+                st.kind,
+                StatementKind::Transaction(TxnCommand::Commit { .. } | TxnCommand::Rollback { .. })
+            )
+        }),
+        _ => false,
+    }
+}
+
+impl Session {
+    /// A batch ending a transaction that spans shards (`END` through the extended
+    /// protocol, as pgbench sends it): answered message by message, the Execute runs the
+    /// coordinator.
+    async fn end_distributed_batch(
+        &mut self,
+        items: Vec<Item>,
+        ends_with_sync: bool,
+    ) -> Result<(), End> {
+        let mut ending: Option<bool> = None;
+        for item in &items {
+            match item {
+                Item::ParseNamed(_) | Item::ParseUnnamed(_) => {
+                    build::empty(&mut self.io.out, backend::PARSE_COMPLETE)
+                }
+                Item::Bind(_, stmt) if ends_transaction(item) => {
+                    let commit = stmt.plan.statements.iter().any(|st| {
+                        matches!(
+                            st.kind,
+                            StatementKind::Transaction(TxnCommand::Commit { chain: false })
+                        )
+                    });
+                    ending = Some(commit);
+                    build::empty(&mut self.io.out, backend::BIND_COMPLETE);
+                }
+                Item::DescribeStatement(_) => {
+                    build::frame(&mut self.io.out, backend::PARAMETER_DESCRIPTION, |b| {
+                        bytes::BufMut::put_i16(b, 0)
+                    });
+                    build::empty(&mut self.io.out, backend::NO_DATA);
+                }
+                Item::Forward(_, until) if *until == ends::DESCRIBE => {
+                    build::empty(&mut self.io.out, backend::NO_DATA)
+                }
+                Item::Forward(_, until) if *until == ends::EXECUTE => {
+                    if let Some(commit) = ending.take() {
+                        self.end_distributed(commit).await;
+                    }
+                }
+                Item::CloseStatement => build::empty(&mut self.io.out, backend::CLOSE_COMPLETE),
+                Item::Sync(_) => self.ready(),
+                Item::Flush(_) => {}
+                _ => {
+                    let e = BatchError::new(
+                        sqlstate::FEATURE_NOT_SUPPORTED,
+                        "shardwire: a transaction that spans shards must end with COMMIT or ROLLBACK \
+                         in a pipeline of its own",
+                    );
+                    return self.fail_batch(&[], e, ends_with_sync).await;
+                }
+            }
+        }
+        self.flush().await
+    }
 }

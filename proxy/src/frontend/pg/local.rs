@@ -30,6 +30,7 @@ impl Session {
                 if self.bound.is_none() && !self.in_transaction() =>
             {
                 self.deferred_begin = Some(sql.to_string());
+                self.txn_begin = Some(sql.to_string());
                 self.deferred_read_only = *read_only;
                 build::command_complete(&mut self.io.out, "BEGIN");
                 true

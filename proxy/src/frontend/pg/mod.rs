@@ -4,6 +4,7 @@
 //! ([`pump`]), and the per-session state that must survive pooling ([`params`],
 //! [`statements`], [`settings`]).
 
+pub mod distributed;
 pub mod exchange;
 pub mod extended;
 pub mod extended_local;

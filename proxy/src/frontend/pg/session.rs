@@ -36,6 +36,8 @@ pub(super) struct Bound {
     pub(super) shard: u32,
     /// Bound to a replica (a failed read there may be retried on the primary).
     pub(super) replica: bool,
+    /// The client's transaction wrote on this shard (decides 1PC vs 2PC at COMMIT).
+    pub(super) wrote: bool,
 }
 
 /// Why the session loop stops.
@@ -58,6 +60,10 @@ pub struct Session {
     /// Per shard, the position this session has written or read up to.
     pub(super) positions: SessionToken,
     pub(super) bound: Option<Bound>,
+    /// The other shards' connections of a transaction that spans shards.
+    pub(super) parked: Vec<Bound>,
+    /// The client's BEGIN, sent again to each shard that joins its transaction.
+    pub(super) txn_begin: Option<String>,
     /// A BEGIN the proxy answered but has not sent yet.
     pub(super) deferred_begin: Option<String>,
     /// The deferred BEGIN was `READ ONLY`: its transaction may run on a replica.
@@ -98,6 +104,8 @@ impl Session {
             settings,
             positions: SessionToken::default(),
             bound: None,
+            parked: Vec::new(),
+            txn_begin: None,
             deferred_begin: None,
             deferred_read_only: false,
             failed: false,
@@ -178,6 +186,10 @@ impl Session {
     fn finish(&mut self) {
         tracing::debug!(user = %self.user.name, db = %self.db.config.name, "session ended");
         self.cancel.set(None);
+        for parked in self.parked.drain(..) {
+            // Mid-transaction: closing the connection rolls it back.
+            pool::discard(parked.conn);
+        }
         if let Some(bound) = self.bound.take() {
             if bound.conn.status == txn_status::IDLE && !bound.conn.broken {
                 drop(bound);
@@ -261,6 +273,7 @@ impl Session {
         }
         self.cancel.set(None);
         self.bound = None;
+        self.txn_begin = None;
     }
 
     /// Records successful SET/RESET statements as session settings.

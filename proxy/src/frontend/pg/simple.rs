@@ -83,6 +83,30 @@ impl Session {
                 return self.flush().await;
             }
         }
+        if self.is_distributed() {
+            let ends = kinds.iter().find_map(|k| match k.kind {
+                StatementKind::Transaction(TxnCommand::Commit { chain }) => Some((true, chain)),
+                StatementKind::Transaction(TxnCommand::Rollback { chain }) => Some((false, chain)),
+                _ => None,
+            });
+            match ends {
+                Some((commit, false)) if kinds.len() == 1 => {
+                    self.end_distributed(commit).await;
+                    self.ready();
+                    return self.flush().await;
+                }
+                Some(_) => {
+                    self.error(
+                        sqlstate::FEATURE_NOT_SUPPORTED,
+                        "shardwire: a transaction that spans shards must end with COMMIT or ROLLBACK \
+                         sent on its own (no AND CHAIN, no other statements in the same query string)",
+                    );
+                    self.ready();
+                    return self.flush().await;
+                }
+                None => {}
+            }
+        }
         if let Some(scattered) = routed.scatter {
             return self.scatter_simple(sql, scattered).await;
         }
@@ -144,6 +168,11 @@ impl Session {
                 end => break end,
             }
         };
+        if writes {
+            if let Some(bound) = self.bound.as_mut() {
+                bound.wrote = true;
+            }
+        }
         let error_seen = self.settle(shard, required, replica.is_some(), end).await?;
         if !error_seen {
             self.track_settings(kinds);
@@ -182,16 +211,34 @@ impl Session {
         Ok(error_seen)
     }
 
+    /// Whether the bound connection is inside the client's explicit transaction block, so
+    /// that another shard may join it (not in the middle of an extended-protocol pipeline,
+    /// whose implicit transaction is one server's).
+    fn can_switch_shard(&self) -> bool {
+        !self.awaiting_sync
+            && self
+                .bound
+                .as_ref()
+                .is_some_and(|b| b.conn.status != crate::protocol::pg::tag::txn_status::IDLE)
+    }
+
     /// Decides the shard for a statement given the bound one; None after reporting an error.
     pub(super) fn pick_shard(&mut self, wanted: Option<u32>) -> Option<u32> {
         let bound = self.bound.as_ref().map(|b| b.shard);
         match (wanted, bound) {
+            (Some(s), Some(b)) if s != b && self.can_switch_shard() => {
+                if self.switch_shard(s) {
+                    Some(s)
+                } else {
+                    None
+                }
+            }
             (Some(s), Some(b)) if s != b => {
                 self.error(
                     sqlstate::FEATURE_NOT_SUPPORTED,
                     &format!(
-                        "shardwire: this transaction runs on shard {b} but the statement needs shard {s}; \
-                         transactions across shards are not supported yet"
+                        "shardwire: this pipeline runs on shard {b} but the statement needs shard {s}; \
+                         send a Sync first, or open a transaction with BEGIN"
                     ),
                 );
                 None

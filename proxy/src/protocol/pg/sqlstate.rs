@@ -31,3 +31,7 @@ pub const INVALID_PARAMETER_VALUE: &str = "22023";
 /// A write committed on the primary but not confirmed by enough replicas in time
 /// (`system_error` class: the transaction itself succeeded).
 pub const WRITE_CONCERN_TIMEOUT: &str = "58000";
+/// `transaction_rollback`: a shard rolled the transaction back at commit.
+pub const TRANSACTION_ROLLBACK: &str = "40000";
+/// `transaction_resolution_unknown`: the commit point's outcome could not be learned.
+pub const TRANSACTION_RESOLUTION_UNKNOWN: &str = "08007";

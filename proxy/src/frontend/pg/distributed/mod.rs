@@ -1,0 +1,170 @@
+//! Transactions that span shards (DESIGN §7). A shard joins the client's transaction when
+//! a statement first needs it (its BEGIN pipelined with that statement); the session keeps
+//! one bound connection (the shard of the current statement) and parks the others. COMMIT
+//! with several participants goes to the coordinator in `shardwire_txn::commit` (one phase
+//! for one written shard, two-phase commit otherwise); ROLLBACK ends them all.
+
+mod failpoint;
+mod participant;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use shardwire_txn::commit::{self, Failure, Outcome};
+use shardwire_txn::TxnId;
+
+use super::session::{Bound, Session};
+use crate::backend::pool;
+use crate::protocol::pg::build;
+use crate::protocol::pg::sqlstate;
+use crate::protocol::pg::tag::txn_status;
+
+pub(super) use failpoint::failpoint;
+use participant::PgParticipant;
+pub use participant::DECISION_TABLE;
+
+/// This process's coordinator id (48 random bits) and next transaction number.
+fn next_txn() -> TxnId {
+    static INSTANCE: OnceLock<u64> = OnceLock::new();
+    static SEQUENCE: AtomicU64 = AtomicU64::new(1);
+    TxnId {
+        instance: *INSTANCE.get_or_init(|| rand::random::<u64>() & 0xffff_ffff_ffff),
+        sequence: SEQUENCE.fetch_add(1, Ordering::Relaxed),
+    }
+}
+
+impl Session {
+    /// Whether the transaction has more than one participant.
+    pub(super) fn is_distributed(&self) -> bool {
+        !self.parked.is_empty()
+    }
+
+    /// Inside an explicit transaction block bound to another shard: makes `shard` the
+    /// bound one, parking the current connection. A shard not yet in the transaction gets
+    /// the transaction's BEGIN before its first statement. False (error queued) when the
+    /// transaction cannot move: it already failed on the server.
+    pub(super) fn switch_shard(&mut self, shard: u32) -> bool {
+        let Some(current) = self.bound.take() else {
+            return true;
+        };
+        if current.conn.status == txn_status::FAILED {
+            self.bound = Some(current);
+            self.error(
+                sqlstate::IN_FAILED_TRANSACTION,
+                "current transaction is aborted, commands ignored until end of transaction block",
+            );
+            return false;
+        }
+        self.parked.push(current);
+        match self.parked.iter().position(|b| b.shard == shard) {
+            Some(i) => {
+                let bound = self.parked.swap_remove(i);
+                self.cancel.set(Some(crate::cancel::ServerKey {
+                    node: bound.conn.node.clone(),
+                    pid: bound.conn.cancel_key.0,
+                    secret: bound.conn.cancel_key.1,
+                }));
+                self.bound = Some(bound);
+            }
+            None => {
+                let begin = self
+                    .txn_begin
+                    .clone()
+                    .unwrap_or_else(|| "BEGIN".to_string());
+                self.deferred_begin = Some(begin);
+            }
+        }
+        true
+    }
+
+    /// Ends a transaction with several participants: COMMIT through the coordinator,
+    /// ROLLBACK (or COMMIT of a failed transaction) on all. Queues the client's answer
+    /// (CommandComplete or the error); the caller adds ReadyForQuery.
+    pub(super) async fn end_distributed(&mut self, commit_wanted: bool) {
+        let mut all: Vec<Bound> = std::mem::take(&mut self.parked);
+        all.extend(self.bound.take());
+        all.sort_by_key(|b| b.shard);
+        let failed = self.failed || all.iter().any(|b| b.conn.status == txn_status::FAILED);
+        let mut participants: Vec<PgParticipant<'_>> = all
+            .iter_mut()
+            .map(|b| PgParticipant {
+                shard: b.shard,
+                wrote: b.wrote,
+                conn: &mut b.conn,
+            })
+            .collect();
+        let outcome = if commit_wanted && !failed {
+            failpoint("begun");
+            let txn = next_txn();
+            Some(commit::commit(txn, &mut participants, |p| failpoint(point_name(p))).await)
+        } else {
+            commit::rollback(&mut participants).await;
+            None
+        };
+        drop(participants);
+        for bound in all {
+            let healthy = bound.conn.status == txn_status::IDLE && !bound.conn.broken;
+            if !healthy {
+                pool::discard(bound.conn);
+            }
+        }
+        self.cancel.set(None);
+        self.txn_begin = None;
+        self.deferred_begin = None;
+        self.failed = false;
+        let rolled_back = !matches!(outcome, Some(Outcome::Committed { .. }));
+        if let Some(before) = self.params_at_txn_start.take() {
+            if rolled_back {
+                self.params = before;
+            }
+        }
+        let kind = |two_phase: bool| if two_phase { "2pc" } else { "single" };
+        match outcome {
+            None => {
+                crate::metrics::transaction("rollback", "2pc");
+                build::command_complete(&mut self.io.out, "ROLLBACK");
+            }
+            Some(Outcome::Committed { two_phase }) => {
+                crate::metrics::transaction("commit", kind(two_phase));
+                build::command_complete(&mut self.io.out, "COMMIT");
+            }
+            Some(Outcome::RolledBack(failure)) => {
+                crate::metrics::transaction("rollback", "2pc");
+                let (code, message) = match failure {
+                    Failure::Refused { code, message } => (code, message),
+                    Failure::Lost(reason) => (
+                        sqlstate::CONNECTION_FAILURE.to_string(),
+                        format!("shardwire: a shard was lost before the commit; the transaction was rolled back: {reason}"),
+                    ),
+                };
+                build::error_response(&mut self.io.out, build::Severity::Error, &code, &message);
+            }
+            Some(Outcome::Unknown { gid, failure }) => {
+                crate::metrics::transaction("unknown", "2pc");
+                let reason = match failure {
+                    Failure::Refused { message, .. } | Failure::Lost(message) => message,
+                };
+                build::error_response(
+                    &mut self.io.out,
+                    build::Severity::Error,
+                    sqlstate::TRANSACTION_RESOLUTION_UNKNOWN,
+                    &format!(
+                        "shardwire: transaction resolution unknown: the connection to the shard holding \
+                         the decision was lost at the commit point ({reason}); recovery will finish it \
+                         either way; look for prepared transaction {gid} or its decision row \
+                         in {DECISION_TABLE}"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn point_name(point: commit::Point) -> &'static str {
+    match point {
+        commit::Point::PreparedSome => "prepared_some",
+        commit::Point::PreparedAll => "prepared_all",
+        commit::Point::Decided => "decided",
+        commit::Point::CommittingRest => "committing_rest",
+    }
+}

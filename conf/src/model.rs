@@ -61,6 +61,9 @@ pub struct ProxyConfig {
     pub max_replica_lag: Option<Duration>,
     /// How often in-doubt 2PC transactions are looked for (default 5s).
     pub recovery_interval: Duration,
+    /// How long a prepared 2PC transaction without a decision is left to its coordinator
+    /// before recovery rolls it back (default 30s).
+    pub twopc_grace: Duration,
     /// How long a query waits for a pooled backend connection (default 5s).
     pub pool_timeout: Duration,
     /// How PostgreSQL clients authenticate: SCRAM-SHA-256 (default) or md5.
@@ -82,6 +85,7 @@ impl Default for ProxyConfig {
             monitor_interval: Duration::from_millis(50),
             max_replica_lag: None,
             recovery_interval: Duration::from_secs(5),
+            twopc_grace: Duration::from_secs(30),
             pool_timeout: Duration::from_secs(5),
             auth_method: AuthMethod::default(),
         }

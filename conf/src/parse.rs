@@ -27,6 +27,7 @@ const PROXY_KEYS: &[&str] = &[
     "monitor_interval",
     "max_replica_lag",
     "recovery_interval",
+    "twopc_grace",
     "pool_timeout",
     "auth_method",
 ];
@@ -95,6 +96,9 @@ fn proxy(s: &Section) -> Result<ProxyConfig> {
         recovery_interval: s
             .opt_duration("recovery_interval")?
             .unwrap_or(default.recovery_interval),
+        twopc_grace: s
+            .opt_duration("twopc_grace")?
+            .unwrap_or(default.twopc_grace),
         pool_timeout: s
             .opt_duration("pool_timeout")?
             .unwrap_or(default.pool_timeout),

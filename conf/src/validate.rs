@@ -57,6 +57,7 @@ fn proxy(proxy: &ProxyConfig) -> Result {
     let intervals = [
         ("monitor_interval", proxy.monitor_interval),
         ("recovery_interval", proxy.recovery_interval),
+        ("twopc_grace", proxy.twopc_grace),
         ("pool_timeout", proxy.pool_timeout),
     ];
     for (key, interval) in intervals {

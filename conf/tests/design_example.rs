@@ -75,6 +75,7 @@ fn design_example_parses_to_the_documented_values() {
     assert_eq!(proxy.monitor_interval, Duration::from_millis(50));
     assert_eq!(proxy.max_replica_lag, None);
     assert_eq!(proxy.recovery_interval, Duration::from_secs(5));
+    assert_eq!(proxy.twopc_grace, Duration::from_secs(30));
     assert_eq!(proxy.pool_timeout, Duration::from_secs(5));
 
     assert_eq!(config.users.len(), 1);
@@ -136,6 +137,7 @@ fn every_optional_key_is_read() {
         monitor_interval = "20ms"
         max_replica_lag = "2.5s"
         recovery_interval = "1m"
+        twopc_grace = "90s"
         pool_timeout = "100ms"
 
         [[users]]
@@ -170,6 +172,7 @@ fn every_optional_key_is_read() {
     assert_eq!(proxy.monitor_interval, Duration::from_millis(20));
     assert_eq!(proxy.max_replica_lag, Some(Duration::from_millis(2500)));
     assert_eq!(proxy.recovery_interval, Duration::from_secs(60));
+    assert_eq!(proxy.twopc_grace, Duration::from_secs(90));
     assert_eq!(proxy.pool_timeout, Duration::from_millis(100));
 
     let user = &config.users[0];

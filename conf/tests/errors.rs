@@ -155,6 +155,8 @@ fn bad_durations_name_the_key() {
     assert_error(&text, r#"write "250ms""#);
     let text = with("[proxy]\n", "[proxy]\npool_timeout = \"0s\"\n");
     assert_error(&text, "proxy.pool_timeout: must be longer than 0s");
+    let text = with("[proxy]\n", "[proxy]\ntwopc_grace = \"0ms\"\n");
+    assert_error(&text, "proxy.twopc_grace: must be longer than 0s");
 }
 
 #[test]

@@ -14,4 +14,6 @@ pub mod merge;
 pub mod metrics;
 pub mod monitor;
 pub mod protocol;
+pub mod recovery;
 pub mod server;
+pub mod startup_check;

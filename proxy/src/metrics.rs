@@ -26,6 +26,12 @@ pub const REPLICA_STALENESS: &str = "shardwire_replica_staleness_seconds";
 pub const BACKEND_UP: &str = "shardwire_backend_up";
 /// Transactions ended by the coordinator, by outcome and kind (single | 2pc).
 pub const TRANSACTIONS: &str = "shardwire_transactions_total";
+/// Prepared 2PC transactions resolved by recovery, by action (commit | rollback).
+pub const TWOPC_RECOVERED: &str = "shardwire_twopc_recovered_total";
+/// Prepared `sw_` transactions the last recovery pass saw and left unresolved.
+pub const TWOPC_IN_DOUBT: &str = "shardwire_twopc_in_doubt";
+/// Writes and schema changes that ran on several shards.
+pub const SPREAD_WRITES: &str = "shardwire_spread_writes_total";
 /// Reads that ran on several shards and were merged by the proxy.
 pub const SCATTER_READS: &str = "shardwire_scatter_reads_total";
 /// How many shards each scattered read ran on.
@@ -103,4 +109,10 @@ pub fn scatter_read(shards: usize) {
 /// Counts one transaction ended by the coordinator.
 pub fn transaction(outcome: &'static str, kind: &'static str) {
     metrics::counter!(TRANSACTIONS, "outcome" => outcome, "kind" => kind).increment(1);
+}
+
+/// Counts one write run on `shards` shards.
+pub fn spread_write(shards: usize) {
+    metrics::counter!(SPREAD_WRITES).increment(1);
+    metrics::histogram!(SCATTER_SHARDS, "kind" => "write").record(shards as f64);
 }

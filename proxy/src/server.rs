@@ -43,6 +43,7 @@ impl ProxyHandle {
 /// [`ProxyHandle::postgres_addr`]).
 pub async fn start(config: Config) -> Result<ProxyHandle, String> {
     let cluster = Arc::new(Cluster::build(config)?);
+    crate::startup_check::check(&cluster.config).await?;
     if let Some(addr) = cluster.config.proxy.admin_listen {
         crate::metrics::install(addr)?;
     }
@@ -60,6 +61,11 @@ pub async fn start(config: Config) -> Result<ProxyHandle, String> {
             )));
         }
     }
+    tasks.push(tokio::spawn(crate::recovery::run(
+        cluster.clone(),
+        cluster.config.proxy.recovery_interval,
+        cluster.config.proxy.twopc_grace,
+    )));
     if let Some(addr) = cluster.config.proxy.postgres_listen {
         let listener = TcpListener::bind(addr)
             .await

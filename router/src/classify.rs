@@ -7,7 +7,7 @@
 //! have a fixed answer: cursor commands follow the transaction, and SQL-level `PREPARE`
 //! / `EXECUTE` and `LISTEN` cannot work over transaction-pooled connections.
 
-use sqlparser::ast::{ObjectType, Statement};
+use sqlparser::ast::{Grant, GrantObjects, ObjectType, Revoke, Statement};
 
 use crate::command::StatementKind;
 use crate::error::RouteError;
@@ -150,6 +150,15 @@ pub(crate) fn classify(statement: &Statement) -> Class {
             );
             Class::new(Ddl, "DROP", schema(names_tables))
         }
+        // Privileges on named tables follow the tables (an unsharded one is on shard 0).
+        Statement::Grant(Grant {
+            objects: Some(GrantObjects::Tables(_)),
+            ..
+        })
+        | Statement::Revoke(Revoke {
+            objects: Some(GrantObjects::Tables(_)),
+            ..
+        }) => Class::new(Ddl, "GRANT", schema(true)),
         other if is_schema_change(other) => Class::new(Ddl, "DDL", schema(false)),
         _ => Class::new(Utility, "statement", Rule::Tables),
     }

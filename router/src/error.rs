@@ -22,6 +22,12 @@ pub mod sqlstate {
     pub const INVALID_BINARY_REPRESENTATION: &str = "22P03";
     /// `numeric_value_out_of_range`: an integer key outside the `bigint` range.
     pub const NUMERIC_VALUE_OUT_OF_RANGE: &str = "22003";
+    /// `bad_copy_file_format`: `COPY` data that cannot be split into rows (an open
+    /// quoted field at the end, a row without the shard-key column).
+    pub const BAD_COPY_FILE_FORMAT: &str = "22P04";
+    /// `invalid_parameter_value`: a `COPY` option value PostgreSQL would refuse too
+    /// (a delimiter of several bytes, an unknown format).
+    pub const INVALID_PARAMETER_VALUE: &str = "22023";
     /// `undefined_parameter`: a `$n` that the message does not supply.
     pub const UNDEFINED_PARAMETER: &str = "42P02";
     /// `protocol_violation`.

@@ -6,13 +6,14 @@
 //! that shape from the lexer's tokens — rows of placeholders, parameters and simple
 //! constants (optionally cast), optionally `RETURNING` plain columns — and gives up
 //! (`None`) on anything else, which then takes the parser path. It must produce the same
-//! plan as the parser path would; a test checks that on a table of statements.
+//! plan as the parser path would (a multi-row insert whose rows may need several shards
+//! is split, see [`spread`]); a test checks that on a table of statements.
 
 use crate::command::StatementKind;
 use crate::lexer::{Lexer, Token, TokenKind};
 use crate::plan::{KeyRoute, KeySource, StatementPlan, Target};
-use crate::route::reference_write;
 use crate::schema::{Placement, Schema, TableClass};
+use crate::spread;
 
 /// The plan of `text` (one normalized statement) if it is a plain `INSERT … VALUES`.
 pub(crate) fn plan(schema: &Schema, text: &str) -> Option<StatementPlan> {
@@ -52,19 +53,27 @@ pub(crate) fn plan(schema: &Schema, text: &str) -> Option<StatementPlan> {
         TableClass::Unsharded | TableClass::Catalog => (parts.join("."), Target::Shard(0)),
         TableClass::Configured(info) => {
             let target = match &info.placement {
-                Placement::Reference => Target::AllShards(reference_write("INSERT", info)),
+                // A function may give each shard's copy another value: the parser path
+                // decides (see `spread::check`).
+                Placement::Reference if p.calls => return None,
+                Placement::Reference => spread::reference_insert(),
                 Placement::Sharded { key, key_type } => {
                     let position = columns.iter().position(|c| c == key)?;
                     let sources = rows
                         .iter()
                         .map(|row| row[position])
                         .collect::<Option<Vec<KeySource>>>()?;
-                    Target::Key(KeyRoute {
+                    let route = KeyRoute {
                         table: info.name.clone(),
                         column: key.clone(),
                         key_type: *key_type,
                         sources,
-                    })
+                    };
+                    if rows.len() > 1 {
+                        spread::split_insert_target(text, route, rows.len())
+                    } else {
+                        Target::Key(route)
+                    }
                 }
             };
             (info.name.clone(), target)
@@ -82,6 +91,8 @@ struct Tokens<'a> {
     lexer: Lexer<'a>,
     /// Lower-case words seen outside the table name, for the configured-table check.
     words: Vec<&'a str>,
+    /// A value calls a function (`now()`).
+    calls: bool,
 }
 
 impl<'a> Tokens<'a> {
@@ -89,6 +100,7 @@ impl<'a> Tokens<'a> {
         Tokens {
             lexer: Lexer::new(text),
             words: Vec::new(),
+            calls: false,
         }
     }
 
@@ -170,8 +182,11 @@ impl<'a> Tokens<'a> {
             }
             TokenKind::Word if text.eq_ignore_ascii_case("null") => Some(KeySource::Shard(0)),
             TokenKind::Word => {
-                if self.eat_text("(") && !self.eat_text(")") {
-                    return None;
+                if self.eat_text("(") {
+                    self.calls = true;
+                    if !self.eat_text(")") {
+                        return None;
+                    }
                 }
                 None
             }
@@ -220,73 +235,5 @@ impl<'a> Tokens<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::num::NonZeroU32;
-    use std::sync::atomic::AtomicU64;
-
-    use shardwire_conf::KeyType;
-
-    use super::*;
-    use crate::normalize::normalize;
-    use crate::planner::parsed_plan;
-
-    fn schema() -> Schema {
-        Schema::new(NonZeroU32::new(3).expect("non-zero"))
-            .with_sharded("accounts", "id", KeyType::Bigint)
-            .with_sharded("users", "name", KeyType::Text)
-            .with_reference("countries")
-    }
-
-    /// The fast plan (if any) and the parser's plan of `sql`'s only statement.
-    fn both(sql: &str) -> (Option<StatementPlan>, StatementPlan) {
-        let schema = schema();
-        let normalized = normalize(sql);
-        let text = normalized.statements().next().expect("one statement");
-        (
-            plan(&schema, text),
-            parsed_plan(&schema, text, sql, &AtomicU64::new(0)),
-        )
-    }
-
-    #[test]
-    fn the_fast_path_plans_inserts_exactly_as_the_parser_path_does() {
-        for sql in [
-            "INSERT INTO accounts (id, balance) VALUES (1, 2)",
-            "insert into Accounts (balance, ID) values (-2, 1), ($1, $2), (NULL, 'x')",
-            "INSERT INTO public.accounts AS a (id, b) VALUES ($1::bigint, now())",
-            "INSERT INTO accounts (id, b, c) VALUES ('7'::int8, DEFAULT, TRUE) RETURNING id, *",
-            "INSERT INTO accounts (id, t) VALUES (1, '2024-01-01'::timestamp with time zone)",
-            "INSERT INTO accounts (id, t) VALUES (1, $2::text[])",
-            "INSERT INTO users (\"name\") VALUES (E'bob\\n')",
-            "INSERT INTO things (a, b) VALUES (1, 2), (3, 4)",
-            "INSERT INTO app.things (a) VALUES (1) RETURNING a",
-            "INSERT INTO countries (code) VALUES ('fr')",
-            "INSERT INTO pg_temp.x (a) VALUES (1)",
-        ] {
-            let (fast, slow) = both(sql);
-            assert_eq!(fast.as_ref(), Some(&slow), "{sql}");
-        }
-    }
-
-    #[test]
-    fn other_statements_take_the_parser_path() {
-        for sql in [
-            "INSERT INTO accounts VALUES (1, 2)",
-            "INSERT INTO accounts (b) VALUES (1)",
-            "INSERT INTO accounts (id) VALUES (DEFAULT)",
-            "INSERT INTO accounts (id) VALUES (nextval('s'))",
-            "INSERT INTO accounts (id) VALUES (1) ON CONFLICT DO NOTHING",
-            "INSERT INTO accounts (id) SELECT 1",
-            "INSERT INTO accounts (id) VALUES (1) RETURNING (SELECT 1)",
-            "INSERT INTO accounts (id) VALUES ((SELECT 1))",
-            "INSERT INTO accounts (id, b) VALUES (1)",
-            "INSERT INTO accounts (id, c) VALUES (1, DATE '2024-01-01')",
-            "INSERT INTO things (users) VALUES (1)",
-            "INSERT INTO accounts (id) VALUES (1::numeric(10, 0))",
-            "UPDATE accounts SET b = 1 WHERE id = 1",
-        ] {
-            let (fast, _) = both(sql);
-            assert_eq!(fast, None, "{sql}");
-        }
-    }
-}
+#[path = "fast_insert_tests.rs"]
+mod tests;

@@ -20,11 +20,16 @@
 //!   a [`ScatterPlan`] — the rewritten SQL each shard runs ([`SqlTemplate`]) and a
 //!   [`MergeSpec`] for the proxy — else it is refused with `0A000` naming the table and
 //!   the reason;
+//! - a write or schema change that needs several shards goes through the [`spread`]
+//!   analysis: if running something on each shard inside one distributed transaction
+//!   gives the single-database effect (the statement unchanged, a multi-row `INSERT`
+//!   split by shard, `COPY` rows split by shard) it becomes a [`SpreadPlan`], else it is
+//!   refused with `0A000`;
 //! - plans are cached by normalized text and by prepared-statement text (`cache`), and
 //!   resolved per execution from literals or Bind parameters into shard numbers
 //!   (`resolve`, `value`, `params`, `array`) with [`hash`], the sharding function
-//!   (DESIGN §5); a scattered read resolves to the set of shards it reads
-//!   ([`Placement`]).
+//!   (DESIGN §5); a scattered read or spread write resolves to the set of shards it
+//!   runs on ([`Placement`]).
 //!
 //! Entry point: [`Router`].
 
@@ -52,6 +57,7 @@ mod scan;
 pub mod scatter;
 mod schema;
 mod set;
+pub mod spread;
 mod value;
 
 pub use cache::CacheStats;
@@ -63,7 +69,9 @@ pub use error::{sqlstate, RouteError};
 pub use literal::{Literal, LiteralKind};
 pub use normalize::{normalize, Normalized};
 pub use params::{oid, NoParams, ParamSource, ParamValue};
-pub use plan::{KeyRoute, KeySource, Placement, Plan, Routed, Scattered, StatementPlan, Target};
+pub use plan::{
+    KeyRoute, KeySource, Placement, Plan, Routed, Scattered, Spread, StatementPlan, Target,
+};
 pub use router::{Router, RouterStats, DEFAULT_CACHE_CAPACITY};
 pub use scatter::{
     ColumnRole, CompareOp, Condition, MergeSpec, Operand, Output, OutputRef, ScatterPlan, SortKey,
@@ -71,3 +79,7 @@ pub use scatter::{
 };
 pub use schema::{Placement as TablePlacement, Schema};
 pub use shardwire_conf::KeyType;
+pub use spread::{
+    CopyFormat, CopyPlan, CopySplitter, InsertSplit, SpreadAction, SpreadPlan, SpreadResults,
+    SpreadShards,
+};

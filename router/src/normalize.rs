@@ -9,7 +9,8 @@
 //! and each execution supplies its own [`Literal`]s.
 //!
 //! A few things stay verbatim: statements the keyword fast path handles (`SET`, `BEGIN`,
-//! `SHOW` …, whose values are part of their meaning), strings after a type word
+//! `SHOW` …, whose values are part of their meaning), `COPY` of a table (its options —
+//! delimiter, null string, quote — decide how its data is split between shards), strings after a type word
 //! (`DATE '…'`, `INTERVAL '…'`: the parser wants a real string there), prefixed and
 //! dollar-quoted strings. A `-` directly before a number is folded into the literal where
 //! it can only be a sign (`id = -5`, `VALUES (-5)`).
@@ -38,7 +39,8 @@ pub(crate) struct StatementText {
     pub normalized: Range<usize>,
     /// Its range in the original SQL.
     pub raw: Range<usize>,
-    /// Whether it starts with a keyword of the fast path (kept verbatim).
+    /// Whether it starts with a keyword of the fast path, or is a `COPY` of a table (kept
+    /// verbatim, planned without the cache).
     pub keyword: bool,
 }
 
@@ -190,11 +192,11 @@ pub fn normalize(sql: &str) -> Normalized<'_> {
             in_statement = true;
             statement.normalized.start = out.len();
             statement.raw = token.start..token.end;
+            let word = bytes.get(token.start..token.end).unwrap_or(b"");
             statement.keyword = token.kind == TokenKind::Word
-                && is_one_of(
-                    bytes.get(token.start..token.end).unwrap_or(b""),
-                    KEYWORD_STATEMENTS,
-                );
+                && (is_one_of(word, KEYWORD_STATEMENTS)
+                    || (word.eq_ignore_ascii_case(b"copy")
+                        && lexer.peek().is_some_and(|t| t.kind != TokenKind::Open)));
             false
         };
         after_placeholder = false;

@@ -7,7 +7,9 @@
 //! every execution of a statement shape and is cached. [`Plan::resolve`] turns a plan plus
 //! one execution's values into shard numbers; tests compare plans and resolutions
 //! without any network. A read that needs several shards carries a
-//! [`ScatterPlan`](crate::ScatterPlan): the SQL each shard runs and how to merge.
+//! [`ScatterPlan`]: the SQL each shard runs and how to merge; a write
+//! or schema change that needs several shards carries a [`SpreadPlan`]: what each shard
+//! runs inside the distributed transaction.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use shardwire_conf::KeyType;
 use crate::command::StatementKind;
 use crate::error::RouteError;
 use crate::scatter::ScatterPlan;
+use crate::spread::SpreadPlan;
 
 /// The plan for one query string (or one prepared statement).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,10 +58,15 @@ pub enum Target {
     /// A read that runs on several shards (every shard, or those its key values pick)
     /// and whose answers the proxy merges: the statement each shard runs and the merge.
     Scatter(Arc<ScatterPlan>),
-    /// Every shard: DDL, writes to reference tables, writes on a sharded table without a
-    /// usable shard-key condition, reads whose answers cannot be merged. Later issues
-    /// execute some of these; until then resolving one is the error it carries (unless
-    /// there is only one shard).
+    /// A write, schema change or `COPY … FROM STDIN` that runs on several shards (every
+    /// shard, or those its key values pick), inside one distributed transaction: what
+    /// each shard runs. [`StatementPlan::place`] gives its shards; [`Plan::resolve`]
+    /// gives its shard when it places on one and `0A000` otherwise, so that callers that
+    /// do not execute spread statements never run one on a single shard.
+    Spread(Arc<SpreadPlan>),
+    /// Every shard, but shardwire cannot run it there correctly (yet): reads whose answers
+    /// cannot be merged, writes that read rows of other shards. Resolving one is the
+    /// error it carries, unless there is only one shard.
     AllShards(RouteError),
     /// shardwire cannot run the statement at all (e.g. an `UPDATE` of the shard key); the
     /// error says why.
@@ -101,8 +109,8 @@ pub enum KeySource {
 pub enum Placement {
     /// On one shard: `Some(shard)`, or `None` when any shard will do.
     One(Option<u32>),
-    /// On these shards (sorted, at least two), answers merged by the statement's
-    /// [`ScatterPlan`].
+    /// On these shards (sorted, at least two): a read merged by the statement's
+    /// [`ScatterPlan`], or a write run as its [`SpreadPlan`] says.
     Many(Vec<u32>),
 }
 
@@ -115,17 +123,30 @@ pub struct Scattered {
     pub shards: Vec<u32>,
 }
 
+/// A spread statement of a simple query string: its plan and the shards it runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spread {
+    /// The statement's spread plan.
+    pub plan: Arc<SpreadPlan>,
+    /// The shards to run it on, sorted, at least two.
+    pub shards: Vec<u32>,
+}
+
 /// A routed simple query: its plan and the shard of each statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routed {
     /// The (possibly cached) plan.
     pub plan: Arc<Plan>,
     /// Per statement: `Some(shard)`, or `None` when any shard will do — or when the
-    /// statement is scattered (see `scatter`).
+    /// statement is scattered or spread (see `scatter`, `spread`).
     pub shards: Vec<Option<u32>>,
     /// Set when the query string is one statement that reads several shards: the
     /// proxy runs its scatter plan instead of forwarding the text to one shard.
     pub scatter: Option<Scattered>,
+    /// Set when the query string is one statement that writes several shards: the proxy
+    /// runs its spread plan in a distributed transaction instead of forwarding the text
+    /// to one shard. [`Routed::single_shard`] is then an error.
+    pub spread: Option<Spread>,
 }
 
 impl Plan {
@@ -141,8 +162,16 @@ impl Plan {
 impl Routed {
     /// The one shard the whole query string must run on: `Ok(None)` when any shard will
     /// do, `0A000` when its statements need different shards (a multi-statement string
-    /// spanning shards needs distributed transactions, a later issue).
+    /// spanning shards needs distributed transactions, a later issue) or when it is a
+    /// spread statement (see `spread`), so that a caller that ignores `spread` never
+    /// runs it on one shard.
     pub fn single_shard(&self) -> Result<Option<u32>, RouteError> {
+        if let Some(spread) = &self.spread {
+            return Err(RouteError::several_shards(format_args!(
+                "this statement writes several shards ({})",
+                crate::spread::shard_list(&spread.shards)
+            )));
+        }
         let mut chosen: Option<u32> = None;
         for shard in self.shards.iter().flatten() {
             match chosen {

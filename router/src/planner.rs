@@ -3,7 +3,10 @@
 //! Each statement takes the cheapest path that can answer it: the keyword fast path
 //! (transaction control, `SET`, `SHOW` …), the plain-`INSERT` recognizer, or sqlparser
 //! followed by classification, the scan and the routing rules — and, for a read that no
-//! single shard can answer, the scatter analysis ([`scatter`]).
+//! single shard can answer, the scatter analysis ([`scatter`]); for a write or schema
+//! change that several shards must take, the spread analysis ([`spread`]). `COPY` has a
+//! recognizer of its own (its options are read from the text, which the normalizer
+//! leaves verbatim for it).
 //!
 //! A statement sqlparser cannot read is first retried with its literals in place (a few
 //! constructs insist on a string constant where the normalized text has a placeholder,
@@ -12,7 +15,9 @@
 //! reference) table anywhere — literals and comments included — it is unsharded SQL and
 //! goes to shard 0, where PostgreSQL reports its own syntax error or runs a construct
 //! sqlparser lacks (`DO`, `TABLE t` …); otherwise it is refused with `0A000`, because
-//! running it anywhere could silently miss rows of a sharded table.
+//! running it anywhere could silently miss rows of a sharded table. Maintenance commands
+//! sqlparser lacks (`REINDEX`, `CLUSTER`, `VACUUM (…)`, `ALTER SYSTEM` …) are recognized
+//! by their leading words first.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,7 +32,7 @@ use crate::normalize::Normalized;
 use crate::plan::{Plan, StatementPlan, Target};
 use crate::scan::Scan;
 use crate::schema::Schema;
-use crate::{fast_insert, keyword, route, scatter};
+use crate::{fast_insert, keyword, route, scatter, spread};
 
 /// Plans every statement of `normalized` (made from `sql`); `parses` counts sqlparser
 /// runs.
@@ -80,6 +85,9 @@ fn plan_statement(
             };
         }
     }
+    if let Some(plan) = spread::copy_statement(schema, text) {
+        return plan;
+    }
     if let Some(plan) = fast_insert::plan(schema, text) {
         return plan;
     }
@@ -99,6 +107,9 @@ pub(crate) fn parsed_plan(
     };
     if let Ok(statement) = parse(raw, parses) {
         return analyze(schema, &statement, text, true);
+    }
+    if let Some(plan) = spread::unparsed_maintenance(schema, text, raw) {
+        return plan;
     }
     let target = match schema.first_mentioned(raw) {
         Some(info) => Target::Unsupported(RouteError::unsupported(format_args!(
@@ -143,14 +154,21 @@ fn analyze(schema: &Schema, statement: &Statement, text: &str, inline: bool) -> 
             Some(err) => Target::Unsupported(err),
             None => {
                 let target = route::by_tables(&scan, class.verb, &kind);
-                if kind == StatementKind::Read {
-                    scatter::read_target(schema, statement, &scan, target, inline)
-                } else {
-                    target
+                match kind {
+                    StatementKind::Read => {
+                        let target = scatter::read_target(schema, statement, &scan, target, inline);
+                        spread::query_copy_target(statement, target)
+                    }
+                    StatementKind::Write => {
+                        spread::write_target(schema, statement, &scan, target, text)
+                    }
+                    _ => target,
                 }
             }
         },
-        Rule::Schema { names_tables } => route::by_schema(schema, text, names_tables),
+        Rule::Schema { names_tables } => {
+            spread::schema_target(schema, statement, &scan, text, names_tables)
+        }
         Rule::Fixed(target) => target,
     };
     StatementPlan {

@@ -15,7 +15,7 @@ use crate::error::{sqlstate, RouteError};
 use crate::literal::{Literal, LiteralKind};
 use crate::params::{shard_of_binary, shard_of_param, NoParams, ParamSource};
 use crate::plan::{KeyRoute, KeySource, Placement, Plan, StatementPlan, Target};
-use crate::value::{shard_of_text, TextOrigin, ValueError};
+use crate::value::{key_value_error, shard_of_text, TextOrigin, ValueError};
 
 impl Plan {
     /// The shard of each statement for one execution: `Some(shard)`, or `None` where any
@@ -23,7 +23,9 @@ impl Plan {
     /// [`normalize`](crate::normalize())), `params` the Bind message's. Fails with the
     /// statement's error for [`Target::Unsupported`] and, with more than one shard,
     /// [`Target::AllShards`]; with `22P02`/`22P03`/`22003` for a key value of the wrong
-    /// shape; with `0A000` when key values map to different shards.
+    /// shape; with `0A000` when key values map to different shards, or when a
+    /// [`Target::Scatter`] or [`Target::Spread`] needs several shards (see
+    /// [`StatementPlan::place`]).
     pub fn resolve(
         &self,
         literals: &[Literal<'_>],
@@ -40,8 +42,9 @@ impl Plan {
     /// with constant sources only becomes [`Target::Shard`]; constants that disagree make
     /// it [`Target::AllShards`]. A [`Target::Scatter`] gets its shard SQL rendered, the
     /// literals its merge reads turned into constants
-    /// ([`ValueRef::Const`](crate::ValueRef::Const)) and its key folded likewise. An
-    /// invalid literal is an error, as PostgreSQL reports it at Parse.
+    /// ([`ValueRef::Const`](crate::ValueRef::Const)) and its key folded likewise; a
+    /// [`Target::Spread`] its key folded and a split `INSERT` rendered. An invalid
+    /// literal is an error, as PostgreSQL reports it at Parse.
     pub fn bind_literals(&self, literals: &[Literal<'_>]) -> Result<Plan, RouteError> {
         let mut plan = self.clone();
         for statement in &mut plan.statements {
@@ -58,6 +61,9 @@ impl Plan {
                 }
                 Target::Scatter(scatter) => {
                     statement.target = scatter.bind_literals(self.shard_count, literals)?;
+                }
+                Target::Spread(spread) => {
+                    statement.target = spread.bind_literals(self.shard_count, literals)?;
                 }
                 _ => {}
             }
@@ -89,6 +95,10 @@ impl StatementPlan {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))),
+            },
+            Target::Spread(spread) => match spread.place(shards, literals, params)? {
+                Placement::One(shard) => Ok(shard),
+                Placement::Many(list) => Err(self.spread_refusal(&list)),
             },
             Target::AllShards(_) if shards.get() == 1 => Ok(Some(0)),
             Target::AllShards(err) | Target::Unsupported(err) => Err(err.clone()),
@@ -256,7 +266,6 @@ impl KeyRoute {
 
     /// A value error, with the table, column and parameter it concerns.
     fn value_error(&self, error: ValueError, param: Option<u16>) -> RouteError {
-        let key_type = self.key_type;
         let whose = format!(
             "shard key \"{}\" of table \"{}\"{}",
             self.column,
@@ -265,19 +274,6 @@ impl KeyRoute {
                 .map(|n| format!(", parameter ${n}"))
                 .unwrap_or_default()
         );
-        match error {
-            ValueError::Invalid(value) => RouteError::new(
-                sqlstate::INVALID_TEXT_REPRESENTATION,
-                format_args!("invalid input syntax for type {key_type}: \"{value}\" ({whose})"),
-            ),
-            ValueError::OutOfRange(value) => RouteError::new(
-                sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
-                format_args!("value \"{value}\" is out of range for type bigint ({whose})"),
-            ),
-            ValueError::Binary(detail) => RouteError::new(
-                sqlstate::INVALID_BINARY_REPRESENTATION,
-                format_args!("incorrect binary data format ({whose}): {detail}"),
-            ),
-        }
+        key_value_error(error, self.key_type, &whose)
     }
 }

@@ -14,7 +14,8 @@
 //!
 //! Schema changes and maintenance go to every shard when their text mentions a
 //! configured table or they define objects that must exist everywhere, and to shard 0
-//! when they only concern unsharded tables.
+//! when they only concern unsharded tables. Writes that several shards must take are
+//! refined by the [`spread`] analysis afterwards (from the planner).
 
 use crate::command::StatementKind;
 use crate::error::RouteError;
@@ -22,6 +23,7 @@ use crate::lexer::{Lexer, TokenKind};
 use crate::plan::{KeyRoute, KeySource, Target};
 use crate::scan::Scan;
 use crate::schema::{Placement, Schema, TableClass, TableInfo};
+use crate::spread;
 
 /// The target of a statement routed by its tables.
 pub(crate) fn by_tables(scan: &Scan<'_>, verb: &str, kind: &StatementKind) -> Target {
@@ -155,26 +157,21 @@ pub(crate) fn unseen_mention(schema: &Schema, scan: &Scan<'_>, text: &str) -> Op
     None
 }
 
-/// The target of a schema change or maintenance command with text `text`.
+/// The target of a schema change or maintenance command with text `text`: every shard
+/// (a [`Target::Spread`] of the statement itself, in the distributed transaction unless
+/// PostgreSQL refuses the command in a transaction block) when it mentions a configured
+/// table or defines objects that must exist everywhere; shard 0 when it only names
+/// unsharded tables.
 pub(crate) fn by_schema(schema: &Schema, text: &str, names_tables: bool) -> Target {
-    let verb = command_words(text);
-    if let Some(info) = schema.first_mentioned(text) {
-        return Target::AllShards(RouteError::several_shards(format_args!(
-            "{verb} on {} must run on every shard",
-            info.describe()
-        )));
-    }
-    if names_tables {
-        Target::Shard(0)
+    if schema.first_mentioned(text).is_some() || !names_tables {
+        spread::schema_everywhere(text)
     } else {
-        Target::AllShards(RouteError::several_shards(format_args!(
-            "{verb} must run on every shard"
-        )))
+        Target::Shard(0)
     }
 }
 
 /// The command's leading words for messages: `CREATE FUNCTION`, `VACUUM`, `GRANT`.
-fn command_words(text: &str) -> String {
+pub(crate) fn command_words(text: &str) -> String {
     const MODIFIERS: &[&str] = &[
         "or",
         "replace",

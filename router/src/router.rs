@@ -13,7 +13,7 @@ use crate::dialect::Dialect;
 use crate::error::{sqlstate, RouteError};
 use crate::normalize::{normalize, Normalized};
 use crate::params::NoParams;
-use crate::plan::{Placement, Plan, Routed, Scattered, Target};
+use crate::plan::{Placement, Plan, Routed, Scattered, Spread, Target};
 use crate::planner;
 use crate::schema::Schema;
 
@@ -68,9 +68,9 @@ impl Router {
     /// makes the plan for the normalized text, and resolves it with the literals. A
     /// multi-statement string gives one plan entry and one shard per statement;
     /// [`Routed::single_shard`] says whether they agree. A single statement that reads
-    /// several shards sets [`Routed::scatter`]; in a multi-statement string it is refused
-    /// (`0A000`). Fails with the error of a statement that cannot run (see
-    /// [`Plan::resolve`]).
+    /// several shards sets [`Routed::scatter`], one that writes several shards
+    /// [`Routed::spread`]; in a multi-statement string either is refused (`0A000`).
+    /// Fails with the error of a statement that cannot run (see [`Plan::resolve`]).
     pub fn route_simple(&self, sql: &str) -> Result<Routed, RouteError> {
         self.dialect.check_supported()?;
         let normalized = normalize(sql);
@@ -83,34 +83,52 @@ impl Router {
         };
         let mut shards = Vec::with_capacity(plan.statements.len());
         let mut scatter = None;
+        let mut spread = None;
         for statement in &plan.statements {
-            match statement.place(plan.shard_count, &normalized.literals, &NoParams)? {
-                Placement::One(shard) => shards.push(shard),
-                Placement::Many(list) => {
-                    let Target::Scatter(scatter_plan) = &statement.target else {
-                        return Err(RouteError::new(
-                            sqlstate::INTERNAL_ERROR,
-                            "a statement placed on several shards has no scatter plan",
-                        ));
-                    };
-                    if plan.statements.len() > 1 {
-                        return Err(RouteError::unsupported(
-                            "a statement that reads several shards must be sent on its own, \
-                             not in a query string with other statements",
-                        ));
-                    }
+            let list = match statement.place(plan.shard_count, &normalized.literals, &NoParams)? {
+                Placement::One(shard) => {
+                    shards.push(shard);
+                    continue;
+                }
+                Placement::Many(list) => list,
+            };
+            if plan.statements.len() > 1 {
+                let what = match statement.target {
+                    Target::Spread(_) => "writes",
+                    _ => "reads",
+                };
+                return Err(RouteError::unsupported(format_args!(
+                    "a statement that {what} several shards must be sent on its own, not in \
+                     a query string with other statements"
+                )));
+            }
+            match &statement.target {
+                Target::Scatter(plan) => {
                     scatter = Some(Scattered {
-                        plan: Arc::clone(scatter_plan),
+                        plan: Arc::clone(plan),
                         shards: list,
-                    });
-                    shards.push(None);
+                    })
+                }
+                Target::Spread(plan) => {
+                    spread = Some(Spread {
+                        plan: Arc::clone(plan),
+                        shards: list,
+                    })
+                }
+                _ => {
+                    return Err(RouteError::new(
+                        sqlstate::INTERNAL_ERROR,
+                        "a statement placed on several shards has no scatter or spread plan",
+                    ))
                 }
             }
+            shards.push(None);
         }
         Ok(Routed {
             plan,
             shards,
             scatter,
+            spread,
         })
     }
 

@@ -304,8 +304,8 @@ fn assigns(target: &AssignmentTarget, key: &str) -> bool {
 
 fn key_update(table: &str, key: &str) -> RouteError {
     RouteError::unsupported(format_args!(
-        "UPDATE sets the shard key \"{key}\" of sharded table \"{table}\"; moving rows \
-         between shards is not supported"
+        "UPDATE changes the shard key \"{key}\" of sharded table \"{table}\", which may \
+         move rows between shards; delete and re-insert the row instead"
     ))
 }
 

@@ -12,6 +12,7 @@ use std::num::NonZeroU32;
 
 use shardwire_conf::KeyType;
 
+use crate::error::{sqlstate, RouteError};
 use crate::hash::{parse_uuid, shard_of, ShardKey};
 
 /// Why a value is not a valid shard key.
@@ -114,6 +115,25 @@ pub(crate) fn parse_int(text: &[u8]) -> Result<i64, ValueError> {
     match value {
         Some(value) if !overflow => Ok(value),
         _ => Err(ValueError::OutOfRange(shorten(text))),
+    }
+}
+
+/// The client's error for a key value of the wrong shape; `whose` says which key it is
+/// (`shard key "id" of table "t", parameter $2`).
+pub(crate) fn key_value_error(error: ValueError, key_type: KeyType, whose: &str) -> RouteError {
+    match error {
+        ValueError::Invalid(value) => RouteError::new(
+            sqlstate::INVALID_TEXT_REPRESENTATION,
+            format_args!("invalid input syntax for type {key_type}: \"{value}\" ({whose})"),
+        ),
+        ValueError::OutOfRange(value) => RouteError::new(
+            sqlstate::NUMERIC_VALUE_OUT_OF_RANGE,
+            format_args!("value \"{value}\" is out of range for type bigint ({whose})"),
+        ),
+        ValueError::Binary(detail) => RouteError::new(
+            sqlstate::INVALID_BINARY_REPRESENTATION,
+            format_args!("incorrect binary data format ({whose}): {detail}"),
+        ),
     }
 }
 

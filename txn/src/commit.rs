@@ -2,8 +2,9 @@
 //!
 //! Written participants decide the protocol: none or one → every participant ends in one
 //! phase (read-only ones first, so the one commit that matters comes last); several →
-//! two-phase commit. All writers are prepared at once, the first (lowest shard) with the
-//! decision row inserted in its own transaction; its `COMMIT PREPARED` is the commit point;
+//! two-phase commit. Writers are prepared in shard order, the first (lowest shard, the
+//! decider) with the decision row inserted in its own transaction; its `COMMIT PREPARED`
+//! is the commit point;
 //! then the others are committed. A failure before the commit point rolls everything back
 //! and the client gets the original error; a lost connection at the commit point is an
 //! unknown outcome, reported as such; failures after it are left to recovery, which finds
@@ -89,9 +90,13 @@ pub async fn commit<P: Participant>(
     participants: &mut [P],
     mut at: impl FnMut(Point),
 ) -> Outcome {
-    let writers: Vec<usize> = (0..participants.len())
+    // By shard: the decider (lowest shard) is prepared first, so recovery never finds a
+    // prepared participant older than the grace period while the decider is not yet
+    // prepared by a live coordinator.
+    let mut writers: Vec<usize> = (0..participants.len())
         .filter(|&i| participants[i].wrote())
         .collect();
+    writers.sort_by_key(|&i| participants[i].shard());
     if writers.len() <= 1 {
         return one_phase(participants, writers.first().copied()).await;
     }

@@ -95,7 +95,7 @@ fn two_writers_prepare_decide_on_the_lowest_shard_then_commit() {
     assert_eq!(
         ps[1].log,
         [
-            "decide 000000000abc_7 [1, 0]",
+            "decide 000000000abc_7 [0, 1]",
             "prepare sw_000000000abc_7_p0_d0",
             "commit prepared sw_000000000abc_7_p0_d0"
         ]

@@ -11,5 +11,6 @@
 
 pub mod commit;
 pub mod gid;
+pub mod recovery;
 
 pub use gid::{Gid, TxnId};

@@ -72,3 +72,50 @@ pub async fn run(conn: &mut ServerConn, statements: &[&str]) -> Result<Answer, S
     }
     Ok(answer)
 }
+
+/// Runs one query and returns the first column of its rows (text format); `Err` with the
+/// server's message, or with the reason the connection failed.
+pub async fn first_column(conn: &mut ServerConn, sql: &str) -> Result<Vec<Option<String>>, String> {
+    let mut out = bytes::BytesMut::new();
+    build::query(&mut out, sql);
+    if let Err(e) = conn.writer.write_all(&out).await {
+        conn.broken = true;
+        return Err(format!("{}: {e}", conn.node.name));
+    }
+    let mut values = Vec::new();
+    let mut error = None;
+    loop {
+        let frame = match conn.reader.next_frame().await {
+            Ok(Some(frame)) => frame,
+            _ => {
+                conn.broken = true;
+                return Err(format!("{} closed the connection", conn.node.name));
+            }
+        };
+        match frame.tag() {
+            backend::DATA_ROW => {
+                let mut c = read::Cursor::new(frame.body(), "DataRow");
+                let value = c
+                    .i16()
+                    .ok()
+                    .and_then(|_| c.nullable_bytes().ok())
+                    .flatten()
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
+                values.push(value);
+            }
+            backend::ERROR_RESPONSE => {
+                error.get_or_insert(read::error_fields(frame.body()).1);
+            }
+            backend::READY_FOR_QUERY => {
+                if let Some(&status) = frame.body().first() {
+                    conn.status = status;
+                }
+                return match error {
+                    Some(message) => Err(message),
+                    None => Ok(values),
+                };
+            }
+            _ => {}
+        }
+    }
+}

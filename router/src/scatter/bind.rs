@@ -15,8 +15,8 @@ use crate::plan::{KeyRoute, Placement, StatementPlan, Target};
 
 impl StatementPlan {
     /// Where this statement runs for one execution: like [`StatementPlan::resolve`],
-    /// except that a scattered read that needs several shards gives
-    /// [`Placement::Many`] (the sorted shards to read) instead of an error.
+    /// except that a scattered read or a spread write that needs several shards gives
+    /// [`Placement::Many`] (the sorted shards) instead of an error.
     pub fn place(
         &self,
         shards: NonZeroU32,
@@ -25,6 +25,7 @@ impl StatementPlan {
     ) -> Result<Placement, RouteError> {
         match &self.target {
             Target::Scatter(scatter) => scatter.place(shards, literals, params),
+            Target::Spread(spread) => spread.place(shards, literals, params),
             _ => self.resolve(shards, literals, params).map(Placement::One),
         }
     }

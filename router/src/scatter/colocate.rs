@@ -31,6 +31,19 @@ pub(crate) fn scope<'s>(
     table: &str,
     ctes: &[String],
 ) -> Result<Scope<'s>, RouteError> {
+    scope_of(schema, &select.from, select.selection.as_ref(), table, ctes)
+}
+
+/// [`scope`] for any statement with a `FROM` list and a `WHERE`: also the target and
+/// `FROM` of an `UPDATE`, or the target and `USING` of a `DELETE`, which a spread write
+/// runs on each shard.
+pub(crate) fn scope_of<'s>(
+    schema: &'s Schema,
+    from: &[TableWithJoins],
+    selection: Option<&Expr>,
+    table: &str,
+    ctes: &[String],
+) -> Result<Scope<'s>, RouteError> {
     let mut walk = Walk {
         schema,
         ctes,
@@ -41,10 +54,10 @@ pub(crate) fn scope<'s>(
         links: Vec::new(),
         mismatch: None,
     };
-    for item in &select.from {
+    for item in from {
         walk.item(item, false)?;
     }
-    if let Some(selection) = &select.selection {
+    if let Some(selection) = selection {
         walk.equalities(selection, 0..walk.scope.refs.len(), None);
     }
     walk.check()?;

@@ -37,6 +37,7 @@ pub use spec::{
 };
 pub use template::SqlTemplate;
 
+pub(crate) use colocate::scope_of;
 pub(crate) use target::read_target;
 
 use crate::plan::KeyRoute;

@@ -7,7 +7,7 @@
 use std::num::NonZeroU32;
 
 use shardwire_router::hash::{parse_uuid, shard_of, ShardKey};
-use shardwire_router::{Dialect, KeyType, RouteError, Router, Schema};
+use shardwire_router::{Dialect, KeyType, RouteError, Router, Schema, Spread};
 
 /// Shards in the test schema.
 pub const SHARDS: u32 = 4;
@@ -78,6 +78,17 @@ pub fn keys_on_two_shards() -> (i64, i64, i64) {
 /// The one shard of a single-statement query string.
 pub fn shard(router: &Router, sql: &str) -> Result<Option<u32>, RouteError> {
     router.route_simple(sql)?.single_shard()
+}
+
+/// The spread of a one-statement query string that writes several shards.
+pub fn spread(router: &Router, sql: &str) -> Spread {
+    let routed = router
+        .route_simple(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    assert!(routed.single_shard().is_err(), "{sql}: single shard");
+    routed
+        .spread
+        .unwrap_or_else(|| panic!("{sql}: not spread: {:?}", routed.plan.statements[0].target))
 }
 
 /// Asserts that `sql` is refused with `sqlstate` and a message containing `needle`.

@@ -312,6 +312,14 @@ impl Session {
                     let s = match placed {
                         Placement::One(None) => continue,
                         Placement::One(Some(s)) => s,
+                        Placement::Many(_) if matches!(st.target, shardwire_router::Target::Spread(_)) => {
+                            return Err(Some(BatchError::new(
+                                sqlstate::FEATURE_NOT_SUPPORTED,
+                                "shardwire: statements that write several shards run through the simple \
+                                 query protocol only for now; send it as a simple query, or one row per \
+                                 statement",
+                            )))
+                        }
                         Placement::Many(shards) => {
                             spread = Some(shards);
                             continue;

@@ -73,6 +73,9 @@ impl Session {
 
     fn describe_local(&mut self, stmt: &Statement) {
         match &stmt.plan.statements[0].kind {
+            StatementKind::Show(name) if name == "shardwire.transactions" => {
+                build::row_description(&mut self.io.out, &super::local::TRANSACTION_COLUMNS)
+            }
             StatementKind::Show(name) => build::row_description(&mut self.io.out, &[name.as_str()]),
             _ => build::empty(&mut self.io.out, backend::NO_DATA),
         }

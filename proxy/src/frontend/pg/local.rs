@@ -92,6 +92,38 @@ impl Session {
                 build::command_complete(&mut self.io.out, "SHOW");
                 true
             }
+            StatementKind::Show(name) if name == "shardwire.transactions" => {
+                if !self.user.admin {
+                    self.error(
+                        "42501",
+                        "shardwire: SHOW shardwire.transactions is for users with admin = true",
+                    );
+                    return true;
+                }
+                if describe {
+                    build::row_description(&mut self.io.out, &TRANSACTION_COLUMNS);
+                }
+                let listed: Vec<_> = crate::recovery::in_doubt()
+                    .into_iter()
+                    .filter(|t| t.database == self.db.config.name)
+                    .collect();
+                for t in &listed {
+                    let shard = t.shard.to_string();
+                    let age = format!("{:.1}s", t.age.as_secs_f64());
+                    build::data_row(
+                        &mut self.io.out,
+                        &[
+                            Some(t.gid.as_str()),
+                            Some(shard.as_str()),
+                            Some(t.node.as_str()),
+                            Some(age.as_str()),
+                            Some(t.state.as_str()),
+                        ],
+                    );
+                }
+                build::command_complete(&mut self.io.out, &format!("SHOW {}", listed.len()));
+                true
+            }
             StatementKind::Set(cmd) if cmd.is_shardwire() => {
                 let result = match cmd {
                     SetCommand::Assign { name, value, .. } => {
@@ -160,3 +192,7 @@ pub(super) fn is_proxy_setting(kind: &StatementKind) -> bool {
         _ => false,
     }
 }
+
+/// The columns of `SHOW shardwire.transactions`: in-doubt two-phase-commit participants as
+/// the last recovery pass saw them.
+pub(super) const TRANSACTION_COLUMNS: [&str; 5] = ["gid", "shard", "node", "age", "state"];

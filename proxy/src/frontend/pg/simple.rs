@@ -107,6 +107,9 @@ impl Session {
                 None => {}
             }
         }
+        if let Some(spread) = routed.spread {
+            return self.spread_simple(sql, spread).await;
+        }
         if let Some(scattered) = routed.scatter {
             return self.scatter_simple(sql, scattered).await;
         }

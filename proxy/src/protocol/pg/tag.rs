@@ -54,6 +54,8 @@ pub mod backend {
     pub const EMPTY_QUERY: u8 = b'I';
     /// Row description.
     pub const ROW_DESCRIPTION: u8 = b'T';
+    /// The server is ready for COPY data from the client.
+    pub const COPY_IN_RESPONSE: u8 = b'G';
     /// Data row.
     pub const DATA_ROW: u8 = b'D';
     /// No row description (statement returns no rows).

@@ -4,8 +4,10 @@
 //! with several participants goes to the coordinator in `shardwire_txn::commit` (one phase
 //! for one written shard, two-phase commit otherwise); ROLLBACK ends them all.
 
+mod copy;
 mod failpoint;
 mod participant;
+mod spread;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -81,6 +83,18 @@ impl Session {
     /// ROLLBACK (or COMMIT of a failed transaction) on all. Queues the client's answer
     /// (CommandComplete or the error); the caller adds ReadyForQuery.
     pub(super) async fn end_distributed(&mut self, commit_wanted: bool) {
+        self.finish_distributed(commit_wanted, "COMMIT", Some("ROLLBACK"))
+            .await
+    }
+
+    /// [`Session::end_distributed`] with the tags to answer: `committed` after a commit,
+    /// `rollback_tag` (if any) after a rollback the client asked for.
+    pub(super) async fn finish_distributed(
+        &mut self,
+        commit_wanted: bool,
+        committed: &str,
+        rollback_tag: Option<&str>,
+    ) {
         let mut all: Vec<Bound> = std::mem::take(&mut self.parked);
         all.extend(self.bound.take());
         all.sort_by_key(|b| b.shard);
@@ -122,11 +136,13 @@ impl Session {
         match outcome {
             None => {
                 crate::metrics::transaction("rollback", "2pc");
-                build::command_complete(&mut self.io.out, "ROLLBACK");
+                if let Some(tag) = rollback_tag {
+                    build::command_complete(&mut self.io.out, tag);
+                }
             }
             Some(Outcome::Committed { two_phase }) => {
                 crate::metrics::transaction("commit", kind(two_phase));
-                build::command_complete(&mut self.io.out, "COMMIT");
+                build::command_complete(&mut self.io.out, committed);
             }
             Some(Outcome::RolledBack(failure)) => {
                 crate::metrics::transaction("rollback", "2pc");

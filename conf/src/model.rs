@@ -64,6 +64,11 @@ pub struct ProxyConfig {
     /// How long a prepared 2PC transaction without a decision is left to its coordinator
     /// before recovery rolls it back (default 30s).
     pub twopc_grace: Duration,
+    /// `lock_timeout` set in every explicit transaction the proxy opens on a shard, unless
+    /// the session set its own (default 10s; 0 disables). Each shard only sees its own
+    /// lock waits, so a deadlock across shards is invisible to PostgreSQL's detector: the
+    /// timeout turns it into an error instead of a hang.
+    pub transaction_lock_timeout: Duration,
     /// How long a query waits for a pooled backend connection (default 5s).
     pub pool_timeout: Duration,
     /// How PostgreSQL clients authenticate: SCRAM-SHA-256 (default) or md5.
@@ -86,6 +91,7 @@ impl Default for ProxyConfig {
             max_replica_lag: None,
             recovery_interval: Duration::from_secs(5),
             twopc_grace: Duration::from_secs(30),
+            transaction_lock_timeout: Duration::from_secs(10),
             pool_timeout: Duration::from_secs(5),
             auth_method: AuthMethod::default(),
         }

@@ -28,6 +28,7 @@ const PROXY_KEYS: &[&str] = &[
     "max_replica_lag",
     "recovery_interval",
     "twopc_grace",
+    "transaction_lock_timeout",
     "pool_timeout",
     "auth_method",
 ];
@@ -99,6 +100,9 @@ fn proxy(s: &Section) -> Result<ProxyConfig> {
         twopc_grace: s
             .opt_duration("twopc_grace")?
             .unwrap_or(default.twopc_grace),
+        transaction_lock_timeout: s
+            .opt_duration("transaction_lock_timeout")?
+            .unwrap_or(default.transaction_lock_timeout),
         pool_timeout: s
             .opt_duration("pool_timeout")?
             .unwrap_or(default.pool_timeout),

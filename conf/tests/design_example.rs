@@ -76,6 +76,7 @@ fn design_example_parses_to_the_documented_values() {
     assert_eq!(proxy.max_replica_lag, None);
     assert_eq!(proxy.recovery_interval, Duration::from_secs(5));
     assert_eq!(proxy.twopc_grace, Duration::from_secs(30));
+    assert_eq!(proxy.transaction_lock_timeout, Duration::from_secs(10));
     assert_eq!(proxy.pool_timeout, Duration::from_secs(5));
 
     assert_eq!(config.users.len(), 1);

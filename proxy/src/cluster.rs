@@ -41,6 +41,8 @@ pub struct DatabaseRuntime {
     pub statements: StatementRegistry,
     /// ParameterStatus values reported by shard 0, sent to clients at startup.
     server_params: OnceCell<Vec<(String, String)>>,
+    /// `proxy.transaction_lock_timeout` in milliseconds (0: not set).
+    pub transaction_lock_timeout_ms: u128,
 }
 
 impl DatabaseRuntime {
@@ -125,6 +127,7 @@ impl Cluster {
                 shards,
                 statements: StatementRegistry::default(),
                 server_params: OnceCell::new(),
+                transaction_lock_timeout_ms: config.proxy.transaction_lock_timeout.as_millis(),
             };
             databases.insert(db.name.clone(), Arc::new(runtime));
         }

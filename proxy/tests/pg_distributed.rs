@@ -20,12 +20,12 @@ fn harness() -> &'static Harness {
             shards: 2,
             replicas: 0,
             pool_size: 20,
-            proxy_extra: "",
-            tables: "\n  [[databases.tables]]\n  name = \"accounts\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n\n  [[databases.tables]]\n  name = \"uniq\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n",
+            proxy_extra: "transaction_lock_timeout = \"1s\"",
+            tables: "\n  [[databases.tables]]\n  name = \"accounts\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n\n  [[databases.tables]]\n  name = \"uniq\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n\n  [[databases.tables]]\n  name = \"regions\"\n  reference = true\n",
             admin: true,
             schema: "CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= -1000000));
                      CREATE TABLE uniq (id bigint PRIMARY KEY, code int UNIQUE DEFERRABLE INITIALLY DEFERRED);
-                     CREATE TABLE IF NOT EXISTS shardwire_2pc_decisions (txid text PRIMARY KEY, participants int[] NOT NULL, decided_at timestamptz NOT NULL DEFAULT now());",
+                     CREATE TABLE regions (code text PRIMARY KEY, name text NOT NULL);",
         })
     })
 }
@@ -300,7 +300,9 @@ async fn concurrent_transfers_keep_the_total() {
         sum
     };
     assert_eq!(total(ids.clone()).await, 20_000);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    // Lock waits across shards are cut by the proxy's transaction_lock_timeout (1s here):
+    // deadlocks no single shard can see become errors, and the client rolls back.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let mut tasks = Vec::new();
     for worker in 0..16u64 {
         let ids = ids.clone();
@@ -320,7 +322,6 @@ async fn concurrent_transfers_keep_the_total() {
                 let amount = (x % 50) as i64 + 1;
                 let result = async {
                     c.batch_execute("BEGIN").await?;
-                    c.batch_execute("SET LOCAL lock_timeout = '200ms'").await?;
                     c.batch_execute(&format!(
                         "UPDATE accounts SET balance = balance - {amount} WHERE id = {from}"
                     ))
@@ -350,5 +351,159 @@ async fn concurrent_transfers_keep_the_total() {
     }
     assert!(committed > 50, "only {committed} transfers committed");
     assert_eq!(total(ids).await, 20_000);
+    assert_eq!(prepared_left().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_row_insert_is_split_and_atomic() {
+    let (a, b) = keys_from(20_000, 3);
+    let c = harness().client().await;
+    let rows: Vec<String> = a.iter().chain(&b).map(|k| format!("({k}, 10)")).collect();
+    let tag = c
+        .execute(
+            &format!(
+                "INSERT INTO accounts (id, balance) VALUES {}",
+                rows.join(", ")
+            ),
+            &[],
+        )
+        .await;
+    // The extended protocol refuses a split (tokio-postgres' execute is extended).
+    assert!(tag.is_err());
+    let done = c
+        .simple_query(&format!(
+            "INSERT INTO accounts (id, balance) VALUES {}",
+            rows.join(", ")
+        ))
+        .await
+        .unwrap();
+    let count = done.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+        _ => None,
+    });
+    assert_eq!(count, Some(6));
+    for k in a.iter().chain(&b) {
+        assert_eq!(
+            on_shard(
+                shard(*k),
+                &format!("SELECT balance FROM accounts WHERE id = {k}")
+            )
+            .await
+            .as_deref(),
+            Some("10")
+        );
+    }
+    // One bad row (the CHECK fails on one shard only): no row lands anywhere.
+    let (a2, b2) = keys_from(21_000, 2);
+    let err = c
+        .batch_execute(&format!(
+            "INSERT INTO accounts (id, balance) VALUES ({}, 1), ({}, 1), ({}, 1), ({}, -99999999)",
+            a2[0], a2[1], b2[0], b2[1]
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.as_db_error().unwrap().code().code(), "23514");
+    for k in a2.iter().chain(&b2) {
+        assert_eq!(
+            on_shard(
+                shard(*k),
+                &format!("SELECT count(*) FROM accounts WHERE id = {k}")
+            )
+            .await
+            .as_deref(),
+            Some("0")
+        );
+    }
+    assert_eq!(prepared_left().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_without_a_key_ddl_and_reference_writes_reach_every_shard() {
+    let c = harness().client().await;
+    // DDL on a configured table: every shard, atomically (an unconfigured table would
+    // be unsharded and live on shard 0 only).
+    c.batch_execute("CREATE INDEX accounts_balance ON accounts (balance)")
+        .await
+        .unwrap();
+    for i in 0..2 {
+        assert_eq!(
+            on_shard(
+                i,
+                "SELECT count(*) FROM pg_class WHERE relname = 'accounts_balance'"
+            )
+            .await
+            .as_deref(),
+            Some("1")
+        );
+    }
+    // A reference table: the same row on every shard, one row reported.
+    let done = c
+        .simple_query("INSERT INTO regions (code, name) VALUES ('ber', 'Berlin')")
+        .await
+        .unwrap();
+    assert!(done
+        .iter()
+        .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::CommandComplete(1))));
+    for i in 0..2 {
+        assert_eq!(
+            on_shard(i, "SELECT name FROM regions WHERE code = 'ber'")
+                .await
+                .as_deref(),
+            Some("Berlin")
+        );
+    }
+    // UPDATE without a shard key: every shard, counts summed.
+    let (a, b) = keys_from(30_000, 2);
+    for k in a.iter().chain(&b) {
+        c.batch_execute(&format!(
+            "INSERT INTO accounts (id, balance) VALUES ({k}, 7)"
+        ))
+        .await
+        .unwrap();
+    }
+    let done = c
+        .simple_query(
+            "UPDATE accounts SET balance = 8 WHERE id >= 30000 AND id < 31000 AND balance = 7",
+        )
+        .await
+        .unwrap();
+    assert!(
+        done.iter()
+            .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::CommandComplete(4))),
+        "{done:?}"
+    );
+    for k in a.iter().chain(&b) {
+        assert_eq!(
+            on_shard(
+                shard(*k),
+                &format!("SELECT balance FROM accounts WHERE id = {k}")
+            )
+            .await
+            .as_deref(),
+            Some("8")
+        );
+    }
+    // A failing DDL on one shard leaves no shard changed.
+    harness()
+        .topo
+        .pg(1)
+        .primary()
+        .execute("CREATE INDEX only_on_one ON uniq (id)")
+        .await
+        .unwrap();
+    let err = c
+        .batch_execute("CREATE INDEX only_on_one ON uniq (id)")
+        .await
+        .unwrap_err();
+    assert_eq!(err.as_db_error().unwrap().code().code(), "42P07");
+    assert_eq!(
+        on_shard(
+            0,
+            "SELECT count(*) FROM pg_class WHERE relname = 'only_on_one'"
+        )
+        .await
+        .as_deref(),
+        Some("0")
+    );
     assert_eq!(prepared_left().await, 0);
 }

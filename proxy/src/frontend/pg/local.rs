@@ -11,6 +11,25 @@ use crate::protocol::pg::build;
 use crate::protocol::pg::sqlstate;
 
 impl Session {
+    /// The BEGIN sent to each shard of the client's transaction: the client's own, with
+    /// the proxy's `lock_timeout` unless the session set one (a deadlock across shards is
+    /// invisible to each shard's detector; the timeout makes it an error, not a hang).
+    pub(super) fn begin_text(&self, sql: &str) -> String {
+        let ms = self.db.transaction_lock_timeout_ms;
+        let own = self
+            .params
+            .pairs()
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("lock_timeout"));
+        if ms == 0 || own {
+            return sql.to_string();
+        }
+        format!(
+            "{}; SET LOCAL lock_timeout = '{ms}ms'",
+            sql.trim().trim_end_matches(';')
+        )
+    }
+
     /// Answers `kind` locally if it can be; true when it did (the caller adds ReadyForQuery).
     /// `describe`: send a RowDescription before rows (simple protocol; the extended
     /// protocol describes separately).
@@ -29,8 +48,9 @@ impl Session {
             StatementKind::Transaction(TxnCommand::Begin { read_only, .. })
                 if self.bound.is_none() && !self.in_transaction() =>
             {
-                self.deferred_begin = Some(sql.to_string());
-                self.txn_begin = Some(sql.to_string());
+                let begin = self.begin_text(sql);
+                self.deferred_begin = Some(begin.clone());
+                self.txn_begin = Some(begin);
                 self.deferred_read_only = *read_only;
                 build::command_complete(&mut self.io.out, "BEGIN");
                 true

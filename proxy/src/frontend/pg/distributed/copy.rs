@@ -31,7 +31,7 @@ impl Session {
     ) -> Result<(), End> {
         let implicit = !self.in_transaction();
         if implicit {
-            self.txn_begin = Some("BEGIN".to_string());
+            self.txn_begin = Some(self.begin_text("BEGIN"));
         }
         let mut action = action.clone();
         let mut participants: Vec<Bound> = Vec::with_capacity(shards.len());

@@ -72,7 +72,7 @@ impl Session {
                 let begin = self
                     .txn_begin
                     .clone()
-                    .unwrap_or_else(|| "BEGIN".to_string());
+                    .unwrap_or_else(|| self.begin_text("BEGIN"));
                 self.deferred_begin = Some(begin);
             }
         }

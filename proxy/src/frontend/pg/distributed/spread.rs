@@ -136,7 +136,7 @@ impl Session {
     ) {
         let implicit = !self.in_transaction();
         if implicit {
-            self.txn_begin = Some("BEGIN".to_string());
+            self.txn_begin = Some(self.begin_text("BEGIN"));
         }
         let mut tally = Tally::new(copies);
         let mut failed = false;
@@ -205,7 +205,7 @@ impl Session {
             self.deferred_begin
                 .take()
                 .or_else(|| self.txn_begin.clone())
-                .unwrap_or_else(|| "BEGIN".to_string()),
+                .unwrap_or_else(|| self.begin_text("BEGIN")),
         );
         let refs: Vec<&str> = pre.iter().map(String::as_str).collect();
         match crate::backend::control::run(&mut conn, &refs).await {

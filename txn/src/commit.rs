@@ -12,6 +12,9 @@
 
 use std::future::Future;
 
+use futures_util::future::{join, join_all};
+use futures_util::stream::{FuturesOrdered, StreamExt};
+
 use crate::gid::{Gid, TxnId};
 
 /// Why a participant's operation failed.
@@ -85,67 +88,77 @@ pub enum Outcome {
 
 /// Commits `participants` (each shard at most once) as transaction `txn`. `at` is called
 /// at each [`Point`] (a failpoint hook; a no-op outside tests).
+///
+/// Round trips for two written shards: one for all prepares (sent at once, the decider's
+/// first), one for the commit point, one for the other commits (at once).
 pub async fn commit<P: Participant>(
     txn: TxnId,
     participants: &mut [P],
     mut at: impl FnMut(Point),
 ) -> Outcome {
-    // By shard: the decider (lowest shard) is prepared first, so recovery never finds a
-    // prepared participant older than the grace period while the decider is not yet
-    // prepared by a live coordinator.
-    let mut writers: Vec<usize> = (0..participants.len())
-        .filter(|&i| participants[i].wrote())
-        .collect();
-    writers.sort_by_key(|&i| participants[i].shard());
-    if writers.len() <= 1 {
-        return one_phase(participants, writers.first().copied()).await;
+    let writer_count = participants.iter().filter(|p| p.wrote()).count();
+    if writer_count <= 1 {
+        let writer = participants.iter().position(|p| p.wrote());
+        return one_phase(participants, writer).await;
     }
-    let Some(&decider) = writers.iter().min_by_key(|&&i| participants[i].shard()) else {
-        return one_phase(participants, None).await;
-    };
-    let decision_shard = participants[decider].shard();
-    let shards: Vec<u32> = writers.iter().map(|&i| participants[i].shard()).collect();
+    let (mut writers, mut readers): (Vec<&mut P>, Vec<&mut P>) =
+        participants.iter_mut().partition(|p| p.wrote());
+    // By shard: the decider (lowest shard) is prepared first, so recovery, which rolls a
+    // decider back before its other participants, never strands a decided transaction.
+    writers.sort_by_key(|p| p.shard());
+    let decision_shard = writers[0].shard();
+    let shards: Vec<u32> = writers.iter().map(|p| p.shard()).collect();
     let gid_of = |shard: u32| Gid {
         txn,
         participant: shard,
         decision: decision_shard,
     };
-    // Read-only participants end now; their outcome does not matter.
-    for p in participants.iter_mut().filter(|p| !p.wrote()) {
-        let _ = p.rollback().await;
-    }
-    // Phase one: every writer prepared (the decider with its decision row).
-    let mut prepared = vec![false; participants.len()];
-    let mut first_failure = None;
-    for &i in &writers {
-        let gid = gid_of(participants[i].shard());
-        let decision = (i == decider).then_some((&txn, shards.as_slice()));
-        match participants[i].prepare(&gid, decision).await {
-            Ok(()) => prepared[i] = true,
-            Err(f) => {
-                first_failure = Some(f);
-                break;
+    // Phase one, all at once: read-only participants end, writers prepare (the decider
+    // with its decision row). Results come back in order, the decider's first.
+    let results = {
+        let mut prepares: FuturesOrdered<_> = writers
+            .iter_mut()
+            .enumerate()
+            .map(|(i, p)| {
+                let gid = gid_of(p.shard());
+                let decision = (i == 0).then_some((&txn, shards.as_slice()));
+                async move { p.prepare(&gid, decision).await }
+            })
+            .collect();
+        let ending = join_all(readers.iter_mut().map(|p| p.rollback()));
+        let collect = async {
+            let mut results = Vec::with_capacity(shards.len());
+            while let Some(result) = prepares.next().await {
+                results.push(result);
+                if results.len() < shards.len() {
+                    at(Point::PreparedSome);
+                }
             }
-        }
-        if writers.iter().any(|&j| !prepared[j]) {
-            at(Point::PreparedSome);
-        }
-    }
-    if let Some(failure) = first_failure {
-        for &i in &writers {
-            let gid = gid_of(participants[i].shard());
-            let _ = if prepared[i] {
-                participants[i].rollback_prepared(&gid).await
-            } else {
-                participants[i].rollback().await
-            };
-        }
+            results
+        };
+        let (results, _) = join(collect, ending).await;
+        results
+    };
+    if let Some(failure) = results.iter().find_map(|r| r.clone().err()) {
+        let undo = writers.iter_mut().zip(&results).map(|(p, r)| {
+            let gid = gid_of(p.shard());
+            let prepared = r.is_ok();
+            async move {
+                let _ = if prepared {
+                    p.rollback_prepared(&gid).await
+                } else {
+                    p.rollback().await
+                };
+            }
+        });
+        join_all(undo).await;
         return Outcome::RolledBack(failure);
     }
     at(Point::PreparedAll);
     // The commit point.
+    let (decider, others) = writers.split_at_mut(1);
     let decider_gid = gid_of(decision_shard);
-    if let Err(failure) = participants[decider].commit_prepared(&decider_gid).await {
+    if let Err(failure) = decider[0].commit_prepared(&decider_gid).await {
         return match failure {
             Failure::Lost(_) => Outcome::Unknown {
                 gid: decider_gid.to_string(),
@@ -154,22 +167,26 @@ pub async fn commit<P: Participant>(
             // Refused: the prepared transaction is gone (rolled back by someone), so the
             // decision row never became visible: abort the rest.
             Failure::Refused { .. } => {
-                for &i in writers.iter().filter(|&&i| i != decider) {
-                    let _ = participants[i]
-                        .rollback_prepared(&gid_of(participants[i].shard()))
-                        .await;
-                }
+                join_all(others.iter_mut().map(|p| {
+                    let gid = gid_of(p.shard());
+                    async move { p.rollback_prepared(&gid).await }
+                }))
+                .await;
                 Outcome::RolledBack(failure)
             }
         };
     }
     at(Point::Decided);
+    // A failure from here on is recovery's to finish: the decision is durable.
+    let mut commits: FuturesOrdered<_> = others
+        .iter_mut()
+        .map(|p| {
+            let gid = gid_of(p.shard());
+            async move { p.commit_prepared(&gid).await }
+        })
+        .collect();
     let mut committed = 0;
-    for &i in writers.iter().filter(|&&i| i != decider) {
-        // A failure here is recovery's to finish: the decision is durable.
-        let _ = participants[i]
-            .commit_prepared(&gid_of(participants[i].shard()))
-            .await;
+    while commits.next().await.is_some() {
         committed += 1;
         if committed == 1 {
             at(Point::CommittingRest);

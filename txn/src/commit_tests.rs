@@ -134,7 +134,14 @@ fn a_failed_prepare_rolls_everything_back_with_the_original_error() {
         "rollback prepared sw_000000000abc_7_p0_d0"
     );
     assert_eq!(ps[1].log.last().unwrap(), "rollback");
-    assert_eq!(ps[2].log, ["rollback"]);
+    // Prepares go out at once: the third was prepared too, and is rolled back.
+    assert_eq!(
+        ps[2].log,
+        [
+            "prepare sw_000000000abc_7_p2_d0",
+            "rollback prepared sw_000000000abc_7_p2_d0"
+        ]
+    );
 }
 
 #[test]

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# TPC-B (pgbench's default script) on one PostgreSQL node vs through shardwire on two
+# shards, where a transaction touching accounts, tellers and branches on different shards
+# commits with two-phase commit (about 3 in 4 here). Same machine, runs interleaved;
+# prints the median TPS of each and the ratio (target ≥ 0.5).
+#
+#   bench/pgbench-2pc.sh [rounds=3] [seconds=20] [clients=8]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+SECONDS_PER_RUN=${2:-20}
+CLIENTS=${3:-8}
+SCALE=${SCALE:-4}
+
+scripts/install-deps.sh
+cargo build --release -p shardwire --quiet
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+
+WORK=$(mktemp -d /dev/shm/shardwire-2pc.XXXXXX)
+chmod 755 "$WORK"
+SW_PID=
+as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+    [[ -n "$SW_PID" ]] && kill "$SW_PID" 2>/dev/null || true
+    for n in ref s0 s1; do
+        if [[ -f "$WORK/$n/postmaster.pid" ]]; then
+            (cd "$WORK" && as_pg "$PGBIN/pg_ctl" -D "$WORK/$n" -m immediate stop >/dev/null 2>&1) || true
+        fi
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+if [[ $(id -u) -eq 0 ]]; then chown postgres "$WORK"; fi
+
+declare -A PORT
+for n in ref s0 s1; do
+    PORT[$n]=$(free_port)
+    (cd "$WORK" && as_pg "$PGBIN/initdb" -D "$WORK/$n" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null)
+    cat >> "$WORK/$n/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = ${PORT[$n]}
+unix_socket_directories = ''
+shared_buffers = 256MB
+max_prepared_transactions = 100
+fsync = off
+CONF
+    (cd "$WORK" && as_pg "$PGBIN/pg_ctl" -D "$WORK/$n" -l "$WORK/$n.log" -w start >/dev/null)
+done
+
+SW_PORT=$(free_port)
+cat > "$WORK/shardwire.toml" <<CONF
+[proxy]
+postgres_listen = "127.0.0.1:$SW_PORT"
+pool_size = 20
+auth_method = "md5"
+
+[[users]]
+name = "postgres"
+password = "bench"
+
+[[databases]]
+name = "postgres"
+protocol = "postgres"
+backend_user = "postgres"
+
+  [[databases.shards]]
+  primary = "127.0.0.1:${PORT[s0]}/postgres"
+
+  [[databases.shards]]
+  primary = "127.0.0.1:${PORT[s1]}/postgres"
+CONF
+for t in accounts:aid tellers:tid branches:bid history:aid; do
+    printf '\n  [[databases.tables]]\n  name = "pgbench_%s"\n  shard_key = "%s"\n  key_type = "integer"\n' "${t%%:*}" "${t##*:}" >>"$WORK/shardwire.toml"
+done
+RUST_LOG=warn target/release/shardwire serve --config "$WORK/shardwire.toml" &
+SW_PID=$!
+sleep 1
+
+export PGPASSWORD=bench
+"$PGBIN/pgbench" -i -q -s "$SCALE" -h 127.0.0.1 -p "${PORT[ref]}" -U postgres postgres >/dev/null 2>&1
+"$PGBIN/pgbench" -i -q -s "$SCALE" -h 127.0.0.1 -p "$SW_PORT" -U postgres postgres >"$WORK/init.log" 2>&1 ||
+    { cat "$WORK/init.log"; exit 1; }
+
+run() { # port -> "tps failed"
+    local out
+    out=$("$PGBIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" -h 127.0.0.1 -p "$1" -U postgres postgres 2>&1 || true)
+    echo "$(awk '/^tps/ {print int($3)}' <<<"$out" | head -1) $(awk -F': ' '/failed transactions/ {print $2+0}' <<<"$out" | head -1)"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+DIRECT=(); SHARDED=(); FAILED=0
+for round in $(seq "$ROUNDS"); do
+    read -r tps failed < <(run "${PORT[ref]}"); DIRECT+=("$tps")
+    echo "round $round  one PostgreSQL: $tps tps" >&2
+    read -r tps failed < <(run "$SW_PORT"); SHARDED+=("$tps"); FAILED=$((FAILED + ${failed:-0}))
+    echo "round $round  shardwire, 2 shards: $tps tps, $failed failed" >&2
+done
+d=$(printf '%s\n' "${DIRECT[@]}" | median)
+s=$(printf '%s\n' "${SHARDED[@]}" | median)
+sums=$(for n in s0 s1; do "$PGBIN/psql" -X -At -h 127.0.0.1 -p "${PORT[$n]}" -U postgres postgres -c \
+    "SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers), (SELECT sum(bbalance) FROM pgbench_branches)"; done |
+    awk -F'|' '{a+=$1; t+=$2; b+=$3} END {print a, t, b}')
+echo
+echo "pgbench TPC-B -c $CLIENTS -j 2 -T $SECONDS_PER_RUN, scale $SCALE, median of $ROUNDS interleaved rounds ($(nproc) cores)"
+echo
+echo "| one PostgreSQL (tps) | shardwire, 2 shards (tps) | ratio | failed transactions | sum(abalance) sum(tbalance) sum(bbalance) |"
+echo "|---|---|---|---|---|"
+echo "| $d | $s | $(awk -v s="$s" -v d="$d" 'BEGIN { printf "%.2f", (d > 0 ? s / d : 0) }') | $FAILED | $sums |"

@@ -54,6 +54,7 @@ cat > "$WORK/shardwire.toml" <<CONF
 postgres_listen = "127.0.0.1:$SW_PORT"
 pool_size = 20
 auth_method = "md5"
+transaction_lock_timeout = "${LOCK_TIMEOUT:-10s}"
 
 [[users]]
 name = "postgres"

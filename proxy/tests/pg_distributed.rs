@@ -507,3 +507,84 @@ async fn updates_without_a_key_ddl_and_reference_writes_reach_every_shard() {
     );
     assert_eq!(prepared_left().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_copy_csv_is_split_by_key_and_atomic() {
+    use std::io::Write;
+    let h = harness();
+    let copy = |data: String| {
+        let mut child = std::process::Command::new("psql")
+            .args([
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                &h.url(),
+                "-c",
+                "COPY accounts (balance, id) FROM STDIN WITH (FORMAT csv, HEADER true)",
+            ])
+            .env("PGPASSWORD", "app")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(data.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let (a, b) = keys_from(40_000, 50);
+    let mut data = String::from("balance,id\n");
+    for k in a.iter().chain(&b) {
+        data.push_str(&format!("\"{}\",{k}\n", k % 97));
+    }
+    let out = copy(data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("COPY 100"));
+    for k in a.iter().chain(&b) {
+        let want = (k % 97).to_string();
+        assert_eq!(
+            on_shard(
+                shard(*k),
+                &format!("SELECT balance FROM accounts WHERE id = {k}")
+            )
+            .await
+            .as_deref(),
+            Some(want.as_str()),
+            "key {k}"
+        );
+    }
+    // A bad key on one row: nothing from this COPY lands on any shard.
+    let (a, b) = keys_from(41_000, 5);
+    let mut data = String::from("balance,id\n");
+    for k in a.iter().chain(&b) {
+        data.push_str(&format!("1,{k}\n"));
+    }
+    data.push_str("1,not-a-number\n");
+    let out = copy(data);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not-a-number"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for k in a.iter().chain(&b) {
+        assert_eq!(
+            on_shard(
+                shard(*k),
+                &format!("SELECT count(*) FROM accounts WHERE id = {k}")
+            )
+            .await
+            .as_deref(),
+            Some("0")
+        );
+    }
+    assert_eq!(prepared_left().await, 0);
+}

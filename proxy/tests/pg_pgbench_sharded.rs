@@ -109,7 +109,7 @@ async fn pgbench_initializes_and_runs_tpcb_through_the_proxy() {
         assert_eq!(total, rows, "{table}");
     }
     // Branches are counted through a scattered read at start, then TPC-B with 2PC.
-    let out = pgbench(&["-c", "8", "-j", "2", "-T", "20", "-n"]);
+    let out = pgbench(&["-c", "8", "-j", "2", "-T", "30", "-n"]);
     assert!(out.contains("number of failed transactions: 0"), "{out}");
     let sum = |table: &'static str, col: &'static str| async move {
         let mut s = 0i64;

@@ -588,3 +588,79 @@ async fn psql_copy_csv_is_split_by_key_and_atomic() {
     }
     assert_eq!(prepared_left().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drivers_binding_parameters_write_across_shards_too() {
+    let (a, b) = keys_from(50_000, 3);
+    let mut c = harness().client().await;
+    for k in a.iter().chain(&b) {
+        c.execute("INSERT INTO accounts (id, balance) VALUES ($1, 5)", &[k])
+            .await
+            .unwrap();
+    }
+    // Extended protocol, no shard key: every shard, one summed count.
+    let n = c
+        .execute(
+            "UPDATE accounts SET balance = balance + $1 WHERE id >= $2 AND id < $3",
+            &[&10i64, &50_000i64, &51_000i64],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 6);
+    // Inside a transaction, with RETURNING rows from both shards.
+    let tx = c.build_transaction().start().await.unwrap();
+    let rows = tx
+        .query(
+            "UPDATE accounts SET balance = balance * 2 WHERE id = ANY($1) RETURNING id, balance",
+            &[&vec![a[0], b[0]]],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.get::<_, i64>(1) == 30));
+    tx.commit().await.unwrap();
+    assert_eq!(
+        on_shard(
+            shard(b[0]),
+            &format!("SELECT balance FROM accounts WHERE id = {}", b[0])
+        )
+        .await
+        .as_deref(),
+        Some("30")
+    );
+    assert_eq!(
+        on_shard(
+            shard(b[1]),
+            &format!("SELECT balance FROM accounts WHERE id = {}", b[1])
+        )
+        .await
+        .as_deref(),
+        Some("15")
+    );
+    // A failure on one shard rolls back the others.
+    let err = c
+        .execute(
+            "UPDATE accounts SET balance = balance - $1 WHERE id >= 50000 AND id < 51000",
+            &[&20i64],
+        )
+        .await;
+    assert!(err.is_ok(), "{err:?}");
+    let err = c
+        .execute(
+            "UPDATE accounts SET balance = $1 WHERE id >= 50000 AND id < 51000",
+            &[&-99_999_999i64],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.as_db_error().unwrap().code().code(), "23514");
+    assert_eq!(
+        on_shard(
+            shard(a[1]),
+            &format!("SELECT balance FROM accounts WHERE id = {}", a[1])
+        )
+        .await
+        .as_deref(),
+        Some("-5")
+    );
+    assert_eq!(prepared_left().await, 0);
+}

@@ -38,6 +38,8 @@ pub(super) enum Item {
     LocalPortal { stmt: Arc<Statement>, execute: bool },
     /// Bind to a statement that reads several shards (answered by the scatter path).
     ScatterBind(super::scatter::ScatterPortal),
+    /// Bind to a statement that writes several shards (answered by the spread path).
+    SpreadBind(super::scatter::ScatterPortal),
     /// Sync.
     Sync(Frame),
     /// Flush.
@@ -115,6 +117,9 @@ impl Session {
         }
         if items.iter().any(|i| matches!(i, Item::ScatterBind(_))) {
             return self.scatter_batch(items, ends_with_sync).await;
+        }
+        if items.iter().any(|i| matches!(i, Item::SpreadBind(_))) {
+            return self.spread_batch(items, ends_with_sync).await;
         }
         if self.is_distributed() && items.iter().any(ends_transaction) {
             return self.end_distributed_batch(items, ends_with_sync).await;
@@ -312,13 +317,23 @@ impl Session {
                     let s = match placed {
                         Placement::One(None) => continue,
                         Placement::One(Some(s)) => s,
-                        Placement::Many(_) if matches!(st.target, shardwire_router::Target::Spread(_)) => {
-                            return Err(Some(BatchError::new(
-                                sqlstate::FEATURE_NOT_SUPPORTED,
-                                "shardwire: statements that write several shards run through the simple \
-                                 query protocol only for now; send it as a simple query, or one row per \
-                                 statement",
-                            )))
+                        Placement::Many(shards)
+                            if matches!(st.target, shardwire_router::Target::Spread(_)) =>
+                        {
+                            if !super::distributed::spreads_in_extended(st) {
+                                return Err(Some(BatchError::new(
+                                    sqlstate::FEATURE_NOT_SUPPORTED,
+                                    "shardwire: COPY and multi-row INSERTs whose rows go to several shards \
+                                     run through the simple query protocol only; send it as a simple \
+                                     query, or one row per statement",
+                                )));
+                            }
+                            return Ok(Item::SpreadBind(super::scatter::ScatterPortal {
+                                bind: frame,
+                                stmt,
+                                shards,
+                                described: false,
+                            }));
                         }
                         Placement::Many(shards) => {
                             spread = Some(shards);
@@ -479,7 +494,7 @@ impl Session {
                     queue.push_back(Entry::synthetic(close_complete()));
                 }
                 // Batches with these are answered by `answer_batch_locally` / `scatter_batch`.
-                Item::LocalPortal { .. } | Item::ScatterBind(_) => {}
+                Item::LocalPortal { .. } | Item::ScatterBind(_) | Item::SpreadBind(_) => {}
                 Item::Sync(frame) => {
                     out.extend_from_slice(frame.raw());
                     queue.push_back(Entry::pass(Until::Ready));

@@ -8,6 +8,7 @@ mod copy;
 mod failpoint;
 mod participant;
 mod spread;
+mod spread_batch;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -24,6 +25,7 @@ use crate::protocol::pg::tag::txn_status;
 pub(super) use failpoint::failpoint;
 use participant::PgParticipant;
 pub use participant::DECISION_TABLE;
+pub(super) use spread_batch::spreads_in_extended;
 
 /// This process's coordinator id (48 random bits) and next transaction number.
 fn next_txn() -> TxnId {

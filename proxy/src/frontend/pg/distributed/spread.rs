@@ -134,13 +134,34 @@ impl Session {
         statements: Vec<(u32, String)>,
         copies: bool,
     ) {
+        let requests = statements
+            .into_iter()
+            .map(|(shard, sql)| {
+                let mut out = BytesMut::with_capacity(sql.len() + 8);
+                build::query(&mut out, &sql);
+                (shard, out)
+            })
+            .collect();
+        self.run_spread_requests(requests, copies, true).await;
+    }
+
+    /// [`Session::run_spread`] over ready-made requests (a simple Query, or an extended
+    /// Parse/Bind/Describe/Execute/Sync), each answered up to one ReadyForQuery.
+    /// `describe`: forward the first RowDescription.
+    pub(in crate::frontend::pg) async fn run_spread_requests(
+        &mut self,
+        statements: Vec<(u32, BytesMut)>,
+        copies: bool,
+        describe: bool,
+    ) {
         let implicit = !self.in_transaction();
         if implicit {
             self.txn_begin = Some(self.begin_text("BEGIN"));
         }
         let mut tally = Tally::new(copies);
+        tally.described = !describe;
         let mut failed = false;
-        for (shard, sql) in &statements {
+        for (shard, request) in &statements {
             let mut bound = match self.participant(*shard).await {
                 Ok(b) => b,
                 Err((code, message)) => {
@@ -149,7 +170,7 @@ impl Session {
                     break;
                 }
             };
-            let ok = self.execute_on(&mut bound, sql, &mut tally).await;
+            let ok = self.execute_on(&mut bound, request, &mut tally).await;
             bound.wrote = true;
             self.parked.push(bound);
             if !ok {
@@ -233,11 +254,9 @@ impl Session {
 
     /// Runs one statement on a participant, forwarding RETURNING rows and errors. False
     /// when it failed (the error is queued for the client).
-    async fn execute_on(&mut self, bound: &mut Bound, sql: &str, tally: &mut Tally) -> bool {
-        let mut out = BytesMut::with_capacity(sql.len() + 8);
-        build::query(&mut out, sql);
+    async fn execute_on(&mut self, bound: &mut Bound, request: &[u8], tally: &mut Tally) -> bool {
         let conn = &mut bound.conn;
-        if tokio::io::AsyncWriteExt::write_all(&mut conn.writer, &out)
+        if tokio::io::AsyncWriteExt::write_all(&mut conn.writer, request)
             .await
             .is_err()
         {

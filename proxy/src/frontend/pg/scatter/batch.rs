@@ -47,7 +47,7 @@ pub(in crate::frontend::pg) fn scatter_plan(stmt: &Statement) -> Option<&Arc<Sca
 }
 
 /// How one message of the batch went.
-enum Step {
+pub(in crate::frontend::pg) enum Step {
     /// Answered.
     Done,
     /// An error was sent to the client: skip to the Sync.
@@ -207,7 +207,10 @@ impl Session {
 
     /// ParameterDescription and RowDescription of a scattered statement: those of the
     /// client's own text, which any shard can describe (the merge keeps its columns).
-    async fn describe_statement_on_shard(&mut self, stmt: &Statement) -> Step {
+    pub(in crate::frontend::pg) async fn describe_statement_on_shard(
+        &mut self,
+        stmt: &Statement,
+    ) -> Step {
         let conn = match self.checkout(0, None).await {
             Ok(conn) => conn,
             Err((code, message)) => return Step::Error(BatchError::new(code, message)),
@@ -236,7 +239,7 @@ impl Session {
 }
 
 /// The portal an Execute or Describe names, if it is a scattered one.
-fn scatter_portal<'p>(
+pub(in crate::frontend::pg) fn scatter_portal<'p>(
     portals: &'p mut [(String, ScatterPortal)],
     frame: &Frame,
     tag: u8,
@@ -253,7 +256,7 @@ fn scatter_portal<'p>(
 }
 
 /// The row limit of an Execute message (0: all rows).
-fn execute_max_rows(frame: &Frame) -> i32 {
+pub(in crate::frontend::pg) fn execute_max_rows(frame: &Frame) -> i32 {
     let mut c = Cursor::new(frame.body(), "Execute");
     c.cstr().ok().and_then(|_| c.i32().ok()).unwrap_or(0)
 }

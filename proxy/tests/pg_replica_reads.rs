@@ -560,3 +560,42 @@ async fn a_replica_lagging_past_max_replica_lag_is_banned_until_it_catches_up() 
     assert!(by_replica, "re-admitted after catching up");
     assert_eq!(v, Some(2));
 }
+
+/// The property end to end: after a COMMIT across shards, `session` reads on both shards
+/// see it while the replicas lag. (Positions come from the statements inside the
+/// transaction and, tighter, from the commit itself.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_reads_see_a_two_phase_commit_on_every_shard() {
+    let _s = serial().await;
+    // Two keys on different shards.
+    let a = 7001;
+    let b = (7002..)
+        .find(|k| !std::ptr::eq(shard_for(*k), shard_for(a)))
+        .unwrap();
+    let client = session_client("session").await;
+    for key in [a, b] {
+        pause(shard_for(key)).await;
+    }
+    client.batch_execute("BEGIN").await.unwrap();
+    for key in [a, b] {
+        client
+            .batch_execute(&format!("INSERT INTO kv (id, v) VALUES ({key}, 2)"))
+            .await
+            .unwrap();
+    }
+    client.batch_execute("COMMIT").await.unwrap();
+    for i in 0..100 {
+        for key in [a, b] {
+            let (v, by_replica) = read(&client, key).await;
+            assert_eq!(
+                v,
+                Some(2),
+                "read {i} of {key} missed the session's own commit"
+            );
+            assert!(!by_replica, "a paused replica cannot have the commit");
+        }
+    }
+    for key in [a, b] {
+        resume(shard_for(key)).await;
+    }
+}

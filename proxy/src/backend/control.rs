@@ -17,6 +17,8 @@ pub struct Answer {
     pub tags: Vec<String>,
     /// The first ErrorResponse, as the server sent it.
     pub error: Option<Frame>,
+    /// The first column of the first row any statement returned (text format).
+    pub first_value: Option<String>,
 }
 
 impl Answer {
@@ -52,6 +54,15 @@ pub async fn run(conn: &mut ServerConn, statements: &[&str]) -> Result<Answer, S
             }
         };
         match frame.tag() {
+            backend::DATA_ROW if answer.first_value.is_none() => {
+                let mut c = read::Cursor::new(frame.body(), "DataRow");
+                answer.first_value = c
+                    .i16()
+                    .ok()
+                    .and_then(|_| c.nullable_bytes().ok())
+                    .flatten()
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
+            }
             backend::COMMAND_COMPLETE => answer
                 .tags
                 .push(read::command_tag(frame.body()).to_string()),

@@ -101,11 +101,17 @@ impl Session {
         all.extend(self.bound.take());
         all.sort_by_key(|b| b.shard);
         let failed = self.failed || all.iter().any(|b| b.conn.status == txn_status::FAILED);
+        let db = self.db.clone();
+        let has_replicas = |shard: u32| db.shard(shard).is_some_and(|s| !s.replicas.is_empty());
         let mut participants: Vec<PgParticipant<'_>> = all
             .iter_mut()
             .map(|b| PgParticipant {
                 shard: b.shard,
                 wrote: b.wrote,
+                // Statements inside the transaction captured positions before the commit
+                // record; a replica between those and the commit would miss the rows.
+                capture: b.wrote && !b.replica && has_replicas(b.shard),
+                position: None,
                 conn: &mut b.conn,
             })
             .collect();
@@ -117,7 +123,18 @@ impl Session {
             commit::rollback(&mut participants).await;
             None
         };
+        // Read-your-writes for `session` reads on replicas: the commit's positions.
+        let positions: Vec<(u32, Option<String>)> = participants
+            .iter_mut()
+            .map(|p| (p.shard, p.position.take()))
+            .collect();
         drop(participants);
+        if matches!(outcome, Some(Outcome::Committed { .. })) {
+            for (shard, position) in positions {
+                let lsn = position.and_then(|text| text.parse::<crate::consistency::Lsn>().ok());
+                self.observe_position(shard, lsn);
+            }
+        }
         for bound in all {
             let healthy = bound.conn.status == txn_status::IDLE && !bound.conn.broken;
             if !healthy {

@@ -8,6 +8,9 @@ use crate::backend::control::{self, Answer};
 use crate::backend::pg::ServerConn;
 use crate::protocol::pg::sqlstate;
 
+/// Asks a primary for a position at least the end of every commit so far.
+const POSITION_SQL: &str = "SELECT pg_current_wal_insert_lsn()::text";
+
 /// The decision table on every shard primary (created by recovery at startup).
 pub const DECISION_TABLE: &str = "shardwire_2pc_decisions";
 
@@ -19,6 +22,11 @@ pub struct PgParticipant<'c> {
     pub shard: u32,
     /// Whether the client's transaction wrote there.
     pub wrote: bool,
+    /// Ask for the WAL position after committing (the shard has replicas a `session`
+    /// read could use: read-your-writes needs the commit's position).
+    pub capture: bool,
+    /// The position captured after the commit.
+    pub position: Option<String>,
 }
 
 impl PgParticipant<'_> {
@@ -28,6 +36,32 @@ impl PgParticipant<'_> {
             .await
             .map_err(Failure::Lost)?;
         check(&answer, tag)
+    }
+
+    /// A commit, followed (pipelined) by the position query when positions are wanted.
+    async fn commit_with_position(&mut self, commit: &str, tag: &str) -> Result<(), Failure> {
+        if !self.capture {
+            return self.expect(&[commit], tag).await;
+        }
+        let answer = control::run(self.conn, &[commit, POSITION_SQL])
+            .await
+            .map_err(Failure::Lost)?;
+        if let Some((code, message)) = answer.error_fields() {
+            return Err(Failure::Refused { code, message });
+        }
+        match answer.tags.first() {
+            Some(t) if t == tag => {
+                self.position = answer.first_value;
+                Ok(())
+            }
+            other => Err(Failure::Refused {
+                code: sqlstate::TRANSACTION_ROLLBACK.to_string(),
+                message: format!(
+                    "shardwire: the transaction was rolled back on a shard ({tag} answered {})",
+                    other.map_or("nothing", String::as_str)
+                ),
+            }),
+        }
     }
 }
 
@@ -79,7 +113,7 @@ impl Participant for PgParticipant<'_> {
     }
 
     async fn commit_prepared(&mut self, gid: &Gid) -> Result<(), Failure> {
-        self.expect(&[&format!("COMMIT PREPARED '{gid}'")], "COMMIT PREPARED")
+        self.commit_with_position(&format!("COMMIT PREPARED '{gid}'"), "COMMIT PREPARED")
             .await
     }
 
@@ -92,7 +126,7 @@ impl Participant for PgParticipant<'_> {
     }
 
     async fn commit(&mut self) -> Result<(), Failure> {
-        self.expect(&["COMMIT"], "COMMIT").await
+        self.commit_with_position("COMMIT", "COMMIT").await
     }
 
     async fn rollback(&mut self) -> Result<(), Failure> {

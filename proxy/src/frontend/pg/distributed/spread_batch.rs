@@ -148,11 +148,7 @@ impl Session {
         self.run_spread_requests(requests, copies, portal.described)
             .await;
         crate::metrics::spread_write(portal.shards.len());
-        let error_queued = self
-            .io
-            .out
-            .get(mark..)
-            .is_some_and(contains_error);
+        let error_queued = self.io.out.get(mark..).is_some_and(contains_error);
         if error_queued || (self.failed && !before) {
             Step::Failed
         } else {

@@ -241,6 +241,20 @@ async fn unresolvable_transactions_are_listed_in_doubt() {
         "{text}"
     );
     assert!(prepared_gids(1).await.contains(&unknown), "never guessed");
+    // Admins see it through the proxy.
+    let rows = h
+        .client()
+        .await
+        .simple_query("SHOW shardwire.transactions")
+        .await
+        .unwrap();
+    let listed = rows.iter().any(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => {
+            r.get("gid") == Some(unknown.as_str()) && r.get("shard") == Some("1")
+        }
+        _ => false,
+    });
+    assert!(listed, "SHOW shardwire.transactions lists {unknown}");
 
     let cleanup = format!("ROLLBACK PREPARED '{unknown}'");
     primary(1).await.batch_execute(&cleanup).await.unwrap();

@@ -562,8 +562,8 @@ async fn a_replica_lagging_past_max_replica_lag_is_banned_until_it_catches_up() 
 }
 
 /// The property end to end: after a COMMIT across shards, `session` reads on both shards
-/// see it while the replicas lag. (Positions come from the statements inside the
-/// transaction and, tighter, from the commit itself.)
+/// see it while the replicas lag: the position that counts is each shard's commit, which
+/// the coordinator asks for after COMMIT PREPARED.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_reads_see_a_two_phase_commit_on_every_shard() {
     let _s = serial().await;

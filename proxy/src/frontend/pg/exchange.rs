@@ -29,14 +29,23 @@ impl Session {
 
     /// Pipelines a position query after the client's statement: on a replica, how far it
     /// has replayed (monotonic reads); on a primary after a write or commit, the WAL insert
-    /// position (read-your-writes).
+    /// position (read-your-writes). Not on shards without replicas (nobody reads behind
+    /// the primary there), and not in the middle of a transaction block (its reads stay
+    /// on the primary; the COMMIT's position is the one that counts).
     pub(super) fn queue_position_capture(
         &self,
         on_replica: bool,
         writes: bool,
+        mid_transaction: bool,
         out: &mut BytesMut,
         queue: &mut VecDeque<Entry>,
     ) {
+        let shard_has_replicas = self
+            .bound
+            .as_ref()
+            .and_then(|b| self.db.shard(b.shard))
+            .is_some_and(|s| !s.replicas.is_empty());
+        let writes = writes && !mid_transaction && shard_has_replicas;
         let sql = if on_replica {
             // Only `session` promises monotonic reads; the others skip the extra statement.
             if self.settings.read_consistency != shardwire_conf::ReadConsistency::Session {

@@ -190,6 +190,15 @@ impl Session {
             matches!(i, Item::Bind(..)) || matches!(i, Item::Forward(_, t) if *t == ends::EXECUTE)
         });
         let required = self.positions.required(shard);
+        let mid_transaction = self.in_transaction()
+            && !kinds().flatten().any(|st| {
+                matches!(
+                    st.kind,
+                    StatementKind::Transaction(
+                        TxnCommand::Commit { .. } | TxnCommand::Rollback { .. }
+                    )
+                )
+            });
         let begin = if prepare_only {
             None
         } else {
@@ -215,7 +224,13 @@ impl Session {
             };
             self.translate(this_try, &mut out, &mut queue);
             if ends_with_sync {
-                self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
+                self.queue_position_capture(
+                    replica.is_some(),
+                    writes,
+                    mid_transaction,
+                    &mut out,
+                    &mut queue,
+                );
             }
             self.hold_ready =
                 ends_with_sync && writes && replica.is_none() && self.write_concern_applies();

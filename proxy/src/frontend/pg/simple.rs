@@ -126,6 +126,15 @@ impl Session {
             return self.flush().await;
         };
         let was_in_txn = self.in_transaction();
+        let mid_transaction = was_in_txn
+            && !kinds.iter().any(|k| {
+                matches!(
+                    k.kind,
+                    StatementKind::Transaction(
+                        TxnCommand::Commit { .. } | TxnCommand::Rollback { .. }
+                    )
+                )
+            });
         let mut replica = None;
         let single_read =
             kinds.len() == 1 && matches!(kinds[0].kind, StatementKind::Read) && !was_in_txn;
@@ -161,7 +170,13 @@ impl Session {
                 out.extend_from_slice(frame.raw());
             }
             queue.push_back(Entry::pass(Until::Ready));
-            self.queue_position_capture(replica.is_some(), writes, &mut out, &mut queue);
+            self.queue_position_capture(
+                replica.is_some(),
+                writes,
+                mid_transaction,
+                &mut out,
+                &mut queue,
+            );
             self.hold_ready = writes && replica.is_none() && self.write_concern_applies();
             let end = self.exchange(out, queue).await?;
             self.hold_ready = false;

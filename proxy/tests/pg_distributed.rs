@@ -421,15 +421,16 @@ async fn a_multi_row_insert_is_split_and_atomic() {
 async fn updates_without_a_key_ddl_and_reference_writes_reach_every_shard() {
     let c = harness().client().await;
     // DDL on a configured table: every shard, atomically (an unconfigured table would
-    // be unsharded and live on shard 0 only).
-    c.batch_execute("CREATE INDEX accounts_balance ON accounts (balance)")
+    // be unsharded and live on shard 0 only). Not on `accounts`: other tests of this
+    // binary keep rows of it locked, and the DDL's table lock would wait for them.
+    c.batch_execute("CREATE INDEX regions_name ON regions (name)")
         .await
         .unwrap();
     for i in 0..2 {
         assert_eq!(
             on_shard(
                 i,
-                "SELECT count(*) FROM pg_class WHERE relname = 'accounts_balance'"
+                "SELECT count(*) FROM pg_class WHERE relname = 'regions_name'"
             )
             .await
             .as_deref(),
@@ -488,11 +489,11 @@ async fn updates_without_a_key_ddl_and_reference_writes_reach_every_shard() {
         .topo
         .pg(1)
         .primary()
-        .execute("CREATE INDEX only_on_one ON uniq (id)")
+        .execute("CREATE INDEX only_on_one ON regions (code, name)")
         .await
         .unwrap();
     let err = c
-        .batch_execute("CREATE INDEX only_on_one ON uniq (id)")
+        .batch_execute("CREATE INDEX only_on_one ON regions (code, name)")
         .await
         .unwrap_err();
     assert_eq!(err.as_db_error().unwrap().code().code(), "42P07");
@@ -662,5 +663,79 @@ async fn drivers_binding_parameters_write_across_shards_too() {
         .as_deref(),
         Some("-5")
     );
+    assert_eq!(prepared_left().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_mixed_in_and_savepoints_cannot_split_a_transaction() {
+    let (a, b) = keys_from(60_000, 1);
+    let (a, b) = (a[0], b[0]);
+    let c = harness().client().await;
+    for k in [a, b] {
+        c.batch_execute(&format!(
+            "INSERT INTO accounts (id, balance) VALUES ({k}, 1)"
+        ))
+        .await
+        .unwrap();
+    }
+    // COMMIT in the same query string as a statement for another shard: refused, the
+    // transaction stays whole and is rolled back.
+    c.batch_execute("BEGIN").await.unwrap();
+    c.batch_execute(&format!("UPDATE accounts SET balance = 2 WHERE id = {a}"))
+        .await
+        .unwrap();
+    let err = c
+        .simple_query(&format!(
+            "UPDATE accounts SET balance = 2 WHERE id = {b}; COMMIT"
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.as_db_error().unwrap().code().code(), "0A000", "{err}");
+    c.batch_execute("ROLLBACK").await.unwrap();
+    for k in [a, b] {
+        assert_eq!(
+            on_shard(
+                shard(k),
+                &format!("SELECT balance FROM accounts WHERE id = {k}")
+            )
+            .await
+            .as_deref(),
+            Some("1")
+        );
+    }
+    // A savepoint pins the transaction to the shards it has.
+    c.batch_execute("BEGIN").await.unwrap();
+    c.batch_execute(&format!("UPDATE accounts SET balance = 3 WHERE id = {a}"))
+        .await
+        .unwrap();
+    c.batch_execute("SAVEPOINT s1").await.unwrap();
+    let err = c
+        .batch_execute(&format!("UPDATE accounts SET balance = 3 WHERE id = {b}"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.as_db_error().unwrap().code().code(), "0A000", "{err}");
+    c.batch_execute("ROLLBACK").await.unwrap();
+    // And a transaction already on two shards refuses savepoints.
+    c.batch_execute("BEGIN").await.unwrap();
+    c.batch_execute(&format!("UPDATE accounts SET balance = 4 WHERE id = {a}"))
+        .await
+        .unwrap();
+    c.batch_execute(&format!("UPDATE accounts SET balance = 4 WHERE id = {b}"))
+        .await
+        .unwrap();
+    let err = c.batch_execute("SAVEPOINT s2").await.unwrap_err();
+    assert_eq!(err.as_db_error().unwrap().code().code(), "0A000", "{err}");
+    c.batch_execute("ROLLBACK").await.unwrap();
+    for k in [a, b] {
+        assert_eq!(
+            on_shard(
+                shard(k),
+                &format!("SELECT balance FROM accounts WHERE id = {k}")
+            )
+            .await
+            .as_deref(),
+            Some("1")
+        );
+    }
     assert_eq!(prepared_left().await, 0);
 }

@@ -17,6 +17,10 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 
 use crate::gid::{Gid, TxnId};
 
+/// PostgreSQL's `undefined_object`: `COMMIT PREPARED` of a transaction that is not
+/// prepared (any more).
+pub const UNDEFINED_OBJECT: &str = "42704";
+
 /// Why a participant's operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -89,8 +93,8 @@ pub enum Outcome {
 /// Commits `participants` (each shard at most once) as transaction `txn`. `at` is called
 /// at each [`Point`] (a failpoint hook; a no-op outside tests).
 ///
-/// Round trips for two written shards: one for all prepares (sent at once, the decider's
-/// first), one for the commit point, one for the other commits (at once).
+/// Round trips for two written shards: the decider's prepare, the others' prepares (at
+/// once), the commit point, the other commits (at once).
 pub async fn commit<P: Participant>(
     txn: TxnId,
     participants: &mut [P],
@@ -113,32 +117,30 @@ pub async fn commit<P: Participant>(
         participant: shard,
         decision: decision_shard,
     };
-    // Phase one, all at once: read-only participants end, writers prepare (the decider
-    // with its decision row). Results come back in order, the decider's first.
-    let results = {
-        let mut prepares: FuturesOrdered<_> = writers
-            .iter_mut()
-            .enumerate()
-            .map(|(i, p)| {
-                let gid = gid_of(p.shard());
-                let decision = (i == 0).then_some((&txn, shards.as_slice()));
-                async move { p.prepare(&gid, decision).await }
-            })
-            .collect();
-        let ending = join_all(readers.iter_mut().map(|p| p.rollback()));
-        let collect = async {
-            let mut results = Vec::with_capacity(shards.len());
-            while let Some(result) = prepares.next().await {
-                results.push(result);
-                if results.len() < shards.len() {
-                    at(Point::PreparedSome);
-                }
-            }
-            results
-        };
-        let (results, _) = join(collect, ending).await;
-        results
-    };
+    // Phase one. The decider first, alone: recovery rolls back a participant past the
+    // grace period when its decider is not prepared, which is only safe if no decider
+    // is ever prepared after another participant. Read-only participants end meanwhile.
+    let (first, rest) = writers.split_at_mut(1);
+    let decider_gid = gid_of(decision_shard);
+    let decider_prepare = first[0].prepare(&decider_gid, Some((&txn, shards.as_slice())));
+    let ending = join_all(readers.iter_mut().map(|p| p.rollback()));
+    let (decider_result, _) = join(decider_prepare, ending).await;
+    let mut results = Vec::with_capacity(shards.len());
+    let decider_ok = decider_result.is_ok();
+    results.push(decider_result);
+    if decider_ok {
+        at(Point::PreparedSome);
+        // Then the others, at once.
+        let others = join_all(rest.iter_mut().map(|p| {
+            let gid = gid_of(p.shard());
+            async move { p.prepare(&gid, None).await }
+        }))
+        .await;
+        results.extend(others);
+    } else {
+        // Not prepared: they only need their transactions ended.
+        results.extend(rest.iter().map(|_| Err(Failure::Lost(String::new()))));
+    }
     if let Some(failure) = results.iter().find_map(|r| r.clone().err()) {
         let undo = writers.iter_mut().zip(&results).map(|(p, r)| {
             let gid = gid_of(p.shard());
@@ -157,16 +159,11 @@ pub async fn commit<P: Participant>(
     at(Point::PreparedAll);
     // The commit point.
     let (decider, others) = writers.split_at_mut(1);
-    let decider_gid = gid_of(decision_shard);
     if let Err(failure) = decider[0].commit_prepared(&decider_gid).await {
         return match failure {
-            Failure::Lost(_) => Outcome::Unknown {
-                gid: decider_gid.to_string(),
-                failure,
-            },
-            // Refused: the prepared transaction is gone (rolled back by someone), so the
-            // decision row never became visible: abort the rest.
-            Failure::Refused { .. } => {
+            // "Prepared transaction does not exist": rolled back by someone (recovery past
+            // the grace period), so the decision row never became visible: abort the rest.
+            Failure::Refused { ref code, .. } if code == UNDEFINED_OBJECT => {
                 join_all(others.iter_mut().map(|p| {
                     let gid = gid_of(p.shard());
                     async move { p.rollback_prepared(&gid).await }
@@ -174,6 +171,12 @@ pub async fn commit<P: Participant>(
                 .await;
                 Outcome::RolledBack(failure)
             }
+            // Anything else (a lost connection, an error whose cause is unclear): the
+            // decision may or may not have been made; recovery will finish either way.
+            failure => Outcome::Unknown {
+                gid: decider_gid.to_string(),
+                failure,
+            },
         };
     }
     at(Point::Decided);

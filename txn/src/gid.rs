@@ -75,11 +75,14 @@ impl Gid {
         let rest = text.strip_prefix(PREFIX)?;
         let (rest, decision) = rest.rsplit_once("_d")?;
         let (txn, participant) = rest.rsplit_once("_p")?;
-        Some(Gid {
+        let gid = Gid {
             txn: TxnId::parse(txn)?,
             participant: participant.parse().ok()?,
             decision: decision.parse().ok()?,
-        })
+        };
+        // Only the exact spelling shardwire makes: `_017`, `+1` or upper-case hex in
+        // another application's GID must not alias one of ours.
+        (gid.to_string() == text).then_some(gid)
     }
 }
 
@@ -123,6 +126,9 @@ mod tests {
             "app_3f9a0c1b2d4e_17_p1_d0",
             "sw_3f9a0c1b2d4e_17_p1",
             "sw_3f9a0c1b2d4e_x_p1_d0",
+            "sw_3f9a0c1b2d4e_017_p1_d0",
+            "sw_3F9A0C1B2D4E_17_p1_d0",
+            "sw_3f9a0c1b2d4e_17_p+1_d0",
         ] {
             assert_eq!(Gid::parse(text), None, "{text}");
         }

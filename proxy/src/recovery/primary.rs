@@ -13,7 +13,7 @@ use crate::backend::pg::NodeInfo;
 /// The decision table every shard primary of a multi-shard database has (DESIGN §7): a row
 /// is inserted inside the decision participant's transaction, so it is visible exactly
 /// when that participant commits.
-pub const DECISION_TABLE_DDL: &str = "CREATE TABLE IF NOT EXISTS shardwire_2pc_decisions \
+pub const DECISION_TABLE_DDL: &str = "CREATE TABLE IF NOT EXISTS public.shardwire_2pc_decisions \
      (txid text PRIMARY KEY, participants int[] NOT NULL, decided_at timestamptz NOT NULL DEFAULT now())";
 
 pub(super) const LIST_PREPARED: &str = "SELECT gid, EXTRACT(EPOCH FROM now() - prepared)::float8 \
@@ -21,11 +21,11 @@ pub(super) const LIST_PREPARED: &str = "SELECT gid, EXTRACT(EPOCH FROM now() - p
 /// Bounded so a backlog (GC skipped while a primary was down) is worked off over passes.
 pub(super) const OLD_DECISIONS: &str =
     "SELECT txid, EXTRACT(EPOCH FROM now() - decided_at)::float8 \
-     FROM shardwire_2pc_decisions WHERE decided_at < now() - make_interval(secs => $1) \
+     FROM public.shardwire_2pc_decisions WHERE decided_at < now() - make_interval(secs => $1) \
      ORDER BY decided_at LIMIT 10000";
 pub(super) const FIND_DECISIONS: &str =
-    "SELECT txid FROM shardwire_2pc_decisions WHERE txid = ANY($1)";
-const DELETE_DECISIONS: &str = "DELETE FROM shardwire_2pc_decisions WHERE txid = ANY($1)";
+    "SELECT txid FROM public.shardwire_2pc_decisions WHERE txid = ANY($1)";
+const DELETE_DECISIONS: &str = "DELETE FROM public.shardwire_2pc_decisions WHERE txid = ANY($1)";
 
 /// Why a statement did not do its work.
 pub(super) enum Failed {

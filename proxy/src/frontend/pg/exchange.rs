@@ -79,7 +79,16 @@ impl Session {
         out: &mut BytesMut,
         queue: &mut VecDeque<Entry>,
     ) -> bool {
-        if self.bound.is_some() {
+        if let Some(bound) = self.bound.as_mut() {
+            // A parked participant of a transaction across shards missed the SETs made
+            // while another shard was current.
+            if !self.parked.is_empty() {
+                if let Some(sql) = self.params.sync_sql(&bound.conn.applied) {
+                    build::query(out, &sql);
+                    queue.push_back(Entry::swallow(Until::Ready));
+                    bound.conn.applied = self.params.pairs().to_vec();
+                }
+            }
             return true;
         }
         let Some(shard_rt) = self.db.shard(shard) else {

@@ -148,6 +148,31 @@ impl Session {
             }
             return self.flush().await;
         }
+        let moves = match (&self.bound, shard) {
+            (Some(b), Some(s)) => b.shard != s,
+            _ => false,
+        };
+        if moves && items.iter().any(ends_transaction) {
+            let e = BatchError::new(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                "shardwire: this pipeline ends the transaction on another shard than the one it \
+                 runs on; send COMMIT or ROLLBACK in a pipeline of its own",
+            );
+            return self.fail_batch(&[], e, ends_with_sync).await;
+        }
+        let bound_kinds = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Bind(_, stmt) => Some(stmt.plan.statements.iter()),
+                _ => None,
+            })
+            .flatten();
+        if !self.check_savepoints(bound_kinds) {
+            if ends_with_sync {
+                self.ready();
+            }
+            return self.flush().await;
+        }
         let Some(shard) = self.pick_shard(shard) else {
             if ends_with_sync {
                 self.ready();
@@ -581,6 +606,22 @@ impl Session {
                     build::empty(&mut self.io.out, backend::PARSE_COMPLETE)
                 }
                 Item::Bind(_, stmt) if ends_transaction(item) => {
+                    let chained = stmt.plan.statements.iter().any(|st| {
+                        matches!(
+                            st.kind,
+                            StatementKind::Transaction(
+                                TxnCommand::Commit { chain: true }
+                                    | TxnCommand::Rollback { chain: true }
+                            )
+                        )
+                    });
+                    if chained {
+                        let e = BatchError::new(
+                            sqlstate::FEATURE_NOT_SUPPORTED,
+                            "shardwire: AND CHAIN is not supported for a transaction that spans shards",
+                        );
+                        return self.fail_batch(&[], e, ends_with_sync).await;
+                    }
                     let commit = stmt.plan.statements.iter().any(|st| {
                         matches!(
                             st.kind,

@@ -24,8 +24,9 @@ impl Session {
         if ms == 0 || own {
             return sql.to_string();
         }
+        // The newline ends a `--` comment the client's BEGIN may carry.
         format!(
-            "{}; SET LOCAL lock_timeout = '{ms}ms'",
+            "{}\n; SET LOCAL lock_timeout = '{ms}ms'",
             sql.trim().trim_end_matches(';')
         )
     }
@@ -57,7 +58,7 @@ impl Session {
             }
             StatementKind::Transaction(
                 cmd @ (TxnCommand::Commit { .. } | TxnCommand::Rollback { .. }),
-            ) if self.bound.is_none() => {
+            ) if self.bound.is_none() && self.parked.is_empty() => {
                 let tag = if self.failed || matches!(cmd, TxnCommand::Rollback { .. }) {
                     "ROLLBACK"
                 } else {
@@ -71,6 +72,9 @@ impl Session {
                     );
                 }
                 self.deferred_begin = None;
+                self.deferred_read_only = false;
+                self.txn_begin = None;
+                self.txn_savepoint = false;
                 self.failed = false;
                 build::command_complete(&mut self.io.out, tag);
                 true

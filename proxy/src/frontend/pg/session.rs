@@ -64,6 +64,9 @@ pub struct Session {
     pub(super) parked: Vec<Bound>,
     /// The client's BEGIN, sent again to each shard that joins its transaction.
     pub(super) txn_begin: Option<String>,
+    /// The transaction used a savepoint: no other shard may join it (the savepoint would
+    /// not exist there).
+    pub(super) txn_savepoint: bool,
     /// A BEGIN the proxy answered but has not sent yet.
     pub(super) deferred_begin: Option<String>,
     /// The deferred BEGIN was `READ ONLY`: its transaction may run on a replica.
@@ -106,6 +109,7 @@ impl Session {
             bound: None,
             parked: Vec::new(),
             txn_begin: None,
+            txn_savepoint: false,
             deferred_begin: None,
             deferred_read_only: false,
             failed: false,
@@ -219,6 +223,7 @@ impl Session {
         self.deferred_begin.is_some()
             || self.failed
             || self.awaiting_sync
+            || !self.parked.is_empty()
             || self
                 .bound
                 .as_ref()
@@ -231,7 +236,7 @@ impl Session {
             txn_status::FAILED
         } else if let Some(b) = &self.bound {
             b.conn.status
-        } else if self.deferred_begin.is_some() {
+        } else if self.deferred_begin.is_some() || !self.parked.is_empty() {
             txn_status::IN_TRANSACTION
         } else {
             txn_status::IDLE
@@ -274,6 +279,7 @@ impl Session {
         self.cancel.set(None);
         self.bound = None;
         self.txn_begin = None;
+        self.txn_savepoint = false;
     }
 
     /// Records successful SET/RESET statements as session settings.

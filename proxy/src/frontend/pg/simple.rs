@@ -107,6 +107,10 @@ impl Session {
                 None => {}
             }
         }
+        if !self.check_savepoints(kinds.iter()) {
+            self.ready();
+            return self.flush().await;
+        }
         if let Some(spread) = routed.spread {
             return self.spread_simple(sql, spread).await;
         }
@@ -121,6 +125,25 @@ impl Session {
                 return self.flush().await;
             }
         };
+        let ends_txn = kinds.iter().any(|k| {
+            matches!(
+                k.kind,
+                StatementKind::Transaction(TxnCommand::Commit { .. } | TxnCommand::Rollback { .. })
+            )
+        });
+        let moves = match (&self.bound, shard) {
+            (Some(b), Some(s)) => b.shard != s,
+            _ => false,
+        };
+        if ends_txn && kinds.len() > 1 && moves {
+            self.error(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                "shardwire: this query string ends the transaction on another shard than the one \
+                 it runs on; send COMMIT or ROLLBACK on its own",
+            );
+            self.ready();
+            return self.flush().await;
+        }
         let Some(shard) = self.pick_shard(shard) else {
             self.ready();
             return self.flush().await;
@@ -227,6 +250,38 @@ impl Session {
                 .await?;
         }
         Ok(error_seen)
+    }
+
+    /// Refuses savepoints in a transaction that spans shards (they would exist on one shard
+    /// only) and remembers them otherwise, so that no shard joins later. False after
+    /// queuing the error.
+    pub(super) fn check_savepoints<'p>(
+        &mut self,
+        mut kinds: impl Iterator<Item = &'p shardwire_router::StatementPlan>,
+    ) -> bool {
+        let savepoint = kinds.any(|k| {
+            matches!(
+                k.kind,
+                StatementKind::Transaction(
+                    TxnCommand::Savepoint(_) | TxnCommand::Release(_) | TxnCommand::RollbackTo(_)
+                )
+            )
+        });
+        if !savepoint {
+            return true;
+        }
+        if self.is_distributed() {
+            self.error(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                "shardwire: SAVEPOINT, RELEASE and ROLLBACK TO are not supported in a transaction \
+                 that spans shards",
+            );
+            return false;
+        }
+        if self.in_transaction() {
+            self.txn_savepoint = true;
+        }
+        true
     }
 
     /// Whether the bound connection is inside the client's explicit transaction block, so

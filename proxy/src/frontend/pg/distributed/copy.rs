@@ -35,6 +35,9 @@ impl Session {
         }
         let mut action = action.clone();
         let mut participants: Vec<Bound> = Vec::with_capacity(shards.len());
+        // Whether each participant's server is in COPY mode (only those get CopyDone or
+        // CopyFail and have an answer to read).
+        let mut started: Vec<bool> = Vec::with_capacity(shards.len());
         let mut copy_in: Option<Frame> = None;
         let mut failure: Option<Frame> = None;
         for &shard in shards {
@@ -57,6 +60,7 @@ impl Session {
                         Err(message) => {
                             failure = Some(error_frame(sqlstate::FEATURE_NOT_SUPPORTED, &message));
                             participants.push(bound);
+                            started.push(false);
                             break;
                         }
                     }
@@ -65,8 +69,12 @@ impl Session {
             match start_copy(&mut bound, sql).await {
                 Ok(frame) => {
                     copy_in.get_or_insert(frame);
+                    started.push(true);
                 }
-                Err(frame) => failure = Some(frame),
+                Err(frame) => {
+                    failure = Some(frame);
+                    started.push(false);
+                }
             }
             participants.push(bound);
             if failure.is_some() {
@@ -81,12 +89,12 @@ impl Session {
             }
             failure = self.stream_copy_data(&action, &mut participants).await?;
         } else {
-            for bound in participants.iter_mut() {
+            for (bound, _) in participants.iter_mut().zip(&started).filter(|(_, s)| **s) {
                 abort_copy(bound, "another shard refused the COPY").await;
             }
         }
-        // Every shard answers its COPY (count or error).
-        for bound in participants.iter_mut() {
+        // Every shard in COPY mode answers its COPY (count or error).
+        for (bound, _) in participants.iter_mut().zip(&started).filter(|(_, s)| **s) {
             match finish_copy(bound).await {
                 Ok(tag) => tally.add_tag(&tag),
                 Err(frame) => {

@@ -59,6 +59,19 @@ impl Session {
             );
             return false;
         }
+        let joins = !self.parked.iter().any(|b| b.shard == shard);
+        if joins && self.txn_savepoint {
+            self.bound = Some(current);
+            self.error(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                &format!(
+                    "shardwire: shard {shard} cannot join a transaction that has used SAVEPOINT \
+                     (the savepoint would not exist there); start the transaction on all its shards \
+                     before the savepoint, or do without it"
+                ),
+            );
+            return false;
+        }
         self.parked.push(current);
         match self.parked.iter().position(|b| b.shard == shard) {
             Some(i) => {
@@ -101,6 +114,21 @@ impl Session {
         all.extend(self.bound.take());
         all.sort_by_key(|b| b.shard);
         let failed = self.failed || all.iter().any(|b| b.conn.status == txn_status::FAILED);
+        if commit_wanted && !failed && all.len() > 1 {
+            // A "read" may have written (a function, a CTE): ask each supposed reader
+            // whether its transaction has an id, i.e. wrote something.
+            for b in all.iter_mut().filter(|b| !b.wrote) {
+                b.wrote = match crate::backend::control::run(
+                    &mut b.conn,
+                    &["SELECT pg_current_xact_id_if_assigned() IS NOT NULL"],
+                )
+                .await
+                {
+                    Ok(answer) => answer.first_value.as_deref() != Some("f"),
+                    Err(_) => true,
+                };
+            }
+        }
         let db = self.db.clone();
         let has_replicas = |shard: u32| db.shard(shard).is_some_and(|s| !s.replicas.is_empty());
         let mut participants: Vec<PgParticipant<'_>> = all
@@ -135,12 +163,20 @@ impl Session {
                 self.observe_position(shard, lsn);
             }
         }
-        for bound in all {
+        let done = matches!(outcome, Some(Outcome::Committed { .. }));
+        for mut bound in all {
+            if !done {
+                // Rolled back: SETs made in the transaction are undone on the server, so
+                // what the connection holds is unknown; force a full replay next time.
+                bound.conn.applied = vec![(String::new(), String::new())];
+            }
             let healthy = bound.conn.status == txn_status::IDLE && !bound.conn.broken;
             if !healthy {
                 pool::discard(bound.conn);
             }
         }
+        self.txn_savepoint = false;
+        self.deferred_read_only = false;
         self.cancel.set(None);
         self.txn_begin = None;
         self.deferred_begin = None;

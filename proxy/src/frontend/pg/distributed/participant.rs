@@ -12,7 +12,8 @@ use crate::protocol::pg::sqlstate;
 const POSITION_SQL: &str = "SELECT pg_current_wal_insert_lsn()::text";
 
 /// The decision table on every shard primary (created by recovery at startup).
-pub const DECISION_TABLE: &str = "shardwire_2pc_decisions";
+/// Schema-qualified: the client's `search_path` is replayed on the connection.
+pub const DECISION_TABLE: &str = "public.shardwire_2pc_decisions";
 
 /// One shard's connection as a 2PC participant.
 pub struct PgParticipant<'c> {
@@ -46,13 +47,15 @@ impl PgParticipant<'_> {
         let answer = control::run(self.conn, &[commit, POSITION_SQL])
             .await
             .map_err(Failure::Lost)?;
-        if let Some((code, message)) = answer.error_fields() {
-            return Err(Failure::Refused { code, message });
-        }
         match answer.tags.first() {
+            // Committed: an error of the position query after it changes nothing.
             Some(t) if t == tag => {
                 self.position = answer.first_value;
                 Ok(())
+            }
+            _ if answer.error.is_some() => {
+                let (code, message) = answer.error_fields().unwrap_or_default();
+                Err(Failure::Refused { code, message })
             }
             other => Err(Failure::Refused {
                 code: sqlstate::TRANSACTION_ROLLBACK.to_string(),

@@ -90,6 +90,14 @@ impl Session {
         spread: Spread,
     ) -> Result<(), super::super::session::End> {
         let copies = spread.plan.results == SpreadResults::Copies;
+        if self.awaiting_sync {
+            self.error(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                "shardwire: a write across shards cannot follow an unfinished pipeline; send Sync first",
+            );
+            self.ready();
+            return self.flush().await;
+        }
         let statements = match &spread.plan.action {
             SpreadAction::Copy(_) | SpreadAction::CopyToAll => {
                 self.run_copy(sql, &spread.plan.action, &spread.shards, copies)
@@ -288,6 +296,10 @@ impl Session {
                     self.io.out.extend_from_slice(frame.raw());
                 }
                 backend::ROW_DESCRIPTION => {}
+                backend::NO_DATA if !tally.described => {
+                    tally.described = true;
+                    self.io.out.extend_from_slice(frame.raw());
+                }
                 backend::DATA_ROW => {
                     self.io.out.extend_from_slice(frame.raw());
                     if self.io.out.len() > 64 * 1024 && self.io.flush().await.is_err() {

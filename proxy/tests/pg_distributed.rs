@@ -739,3 +739,45 @@ async fn commit_mixed_in_and_savepoints_cannot_split_a_transaction() {
     }
     assert_eq!(prepared_left().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadlock_across_shards_ends_in_an_error_even_when_the_client_sends_begin() {
+    let (a, b) = keys_from(70_000, 2);
+    let setup = harness().client().await;
+    for k in a.iter().chain(&b) {
+        setup
+            .batch_execute(&format!(
+                "INSERT INTO accounts (id, balance) VALUES ({k}, 1)"
+            ))
+            .await
+            .unwrap();
+    }
+    let t1 = harness().client().await;
+    let t2 = harness().client().await;
+    // BEGIN through the extended protocol reaches the first shard as the client sent it.
+    t1.execute("BEGIN", &[]).await.unwrap();
+    t2.execute("BEGIN", &[]).await.unwrap();
+    let set = |k: i64| format!("UPDATE accounts SET balance = balance + 1 WHERE id = {k}");
+    t1.execute(&set(a[0]), &[]).await.unwrap(); // T1 starts on shard 0
+    t2.execute(&set(b[0]), &[]).await.unwrap(); // T2 starts on shard 1
+    t1.execute(&set(b[1]), &[]).await.unwrap(); // T1 joins shard 1
+    t2.execute(&set(a[1]), &[]).await.unwrap(); // T2 joins shard 0
+                                                // Each now waits on its own first shard for the other: no shard sees a cycle.
+    let began = std::time::Instant::now();
+    let (s1, s2) = (set(a[1]), set(b[1]));
+    let (r1, r2) = tokio::join!(t1.execute(&s1, &[]), t2.execute(&s2, &[]));
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(10),
+        "the deadlock hung"
+    );
+    let timed_out = [&r1, &r2]
+        .iter()
+        .filter(
+            |r| matches!(r, Err(e) if e.as_db_error().map(|d| d.code().code()) == Some("55P03")),
+        )
+        .count();
+    assert!(timed_out >= 1, "{r1:?} {r2:?}");
+    t1.batch_execute("ROLLBACK").await.unwrap();
+    t2.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(prepared_left().await, 0);
+}

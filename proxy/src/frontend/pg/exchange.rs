@@ -88,6 +88,12 @@ impl Session {
                     queue.push_back(Entry::swallow(Until::Ready));
                     bound.conn.applied = self.params.pairs().to_vec();
                 }
+                if bound.lock_timeout_pending {
+                    bound.lock_timeout_pending = false;
+                    let ms = self.db.transaction_lock_timeout_ms;
+                    build::query(out, &format!("SET LOCAL lock_timeout = '{ms}ms'"));
+                    queue.push_back(Entry::swallow(Until::Ready));
+                }
             }
             return true;
         }
@@ -130,6 +136,7 @@ impl Session {
             shard,
             replica: replica.is_some(),
             wrote: false,
+            lock_timeout_pending: false,
         };
         if let Some(sql) = self.params.sync_sql(&bound.conn.applied) {
             build::query(out, &sql);

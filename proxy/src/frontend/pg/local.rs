@@ -15,20 +15,26 @@ impl Session {
     /// the proxy's `lock_timeout` unless the session set one (a deadlock across shards is
     /// invisible to each shard's detector; the timeout makes it an error, not a hang).
     pub(super) fn begin_text(&self, sql: &str) -> String {
-        let ms = self.db.transaction_lock_timeout_ms;
-        let own = self
-            .params
-            .pairs()
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("lock_timeout"));
-        if ms == 0 || own {
+        if !self.wants_lock_timeout() {
             return sql.to_string();
         }
+        let ms = self.db.transaction_lock_timeout_ms;
         // The newline ends a `--` comment the client's BEGIN may carry.
         format!(
             "{}\n; SET LOCAL lock_timeout = '{ms}ms'",
             sql.trim().trim_end_matches(';')
         )
+    }
+
+    /// Whether the proxy sets `lock_timeout` in the transactions it opens: configured,
+    /// and the session has not set its own.
+    pub(super) fn wants_lock_timeout(&self) -> bool {
+        self.db.transaction_lock_timeout_ms > 0
+            && !self
+                .params
+                .pairs()
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("lock_timeout"))
     }
 
     /// Answers `kind` locally if it can be; true when it did (the caller adds ReadyForQuery).

@@ -38,6 +38,10 @@ pub(super) struct Bound {
     pub(super) replica: bool,
     /// The client's transaction wrote on this shard (decides 1PC vs 2PC at COMMIT).
     pub(super) wrote: bool,
+    /// The transaction's BEGIN reached this server without the proxy's `lock_timeout`
+    /// (sent by the client itself) and another shard has joined: set it before the next
+    /// statement here.
+    pub(super) lock_timeout_pending: bool,
 }
 
 /// Why the session loop stops.

@@ -72,6 +72,12 @@ impl Session {
             );
             return false;
         }
+        let mut current = current;
+        if self.parked.is_empty() && self.txn_begin.is_none() && self.wants_lock_timeout() {
+            // The client sent BEGIN itself (extended protocol, or with other statements):
+            // the first shard has no lock_timeout yet; the transaction now spans shards.
+            current.lock_timeout_pending = true;
+        }
         self.parked.push(current);
         match self.parked.iter().position(|b| b.shard == shard) {
             Some(i) => {

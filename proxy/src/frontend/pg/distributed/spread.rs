@@ -257,6 +257,7 @@ impl Session {
             shard,
             replica: false,
             wrote: false,
+            lock_timeout_pending: false,
         })
     }
 

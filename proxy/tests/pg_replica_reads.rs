@@ -599,3 +599,67 @@ async fn session_reads_see_a_two_phase_commit_on_every_shard() {
         resume(shard_for(key)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_concern_covers_every_shard_of_a_two_phase_commit() {
+    let _s = serial().await;
+    let a = 8001;
+    let b = (8002..)
+        .find(|k| !std::ptr::eq(shard_for(*k), shard_for(a)))
+        .unwrap();
+    let client = session_client("strong").await;
+    client
+        .batch_execute(
+            "SET shardwire.write_concern = 'all'; SET shardwire.write_concern_timeout = '700ms'",
+        )
+        .await
+        .unwrap();
+    let transfer = |v: i32| {
+        format!(
+            "BEGIN; INSERT INTO kv (id, v) VALUES ({a}, {v}) ON CONFLICT (id) DO UPDATE SET v = {v}"
+        )
+    };
+    // Every replica replays: COMMIT returns when all of them have both rows.
+    client.batch_execute(&transfer(1)).await.unwrap();
+    client
+        .batch_execute(&format!(
+            "INSERT INTO kv (id, v) VALUES ({b}, 1) ON CONFLICT (id) DO UPDATE SET v = 1"
+        ))
+        .await
+        .unwrap();
+    client.batch_execute("COMMIT").await.unwrap();
+    for key in [a, b] {
+        for r in shard_for(key).replicas() {
+            let v = r
+                .query_value(&format!("SELECT v FROM kv WHERE id = {key}"))
+                .await
+                .unwrap();
+            assert_eq!(
+                v.as_deref(),
+                Some("1"),
+                "replica of key {key} has the commit when COMMIT returns"
+            );
+        }
+    }
+    // One replica of the second shard paused: COMMIT says the commit stands but the
+    // concern was not met.
+    shard_for(b).replica(0).pause_replay().await.unwrap();
+    client.batch_execute(&transfer(2)).await.unwrap();
+    client
+        .batch_execute(&format!("UPDATE kv SET v = 2 WHERE id = {b}"))
+        .await
+        .unwrap();
+    let err = client.batch_execute("COMMIT").await.unwrap_err();
+    let db = err.as_db_error().unwrap();
+    assert_eq!(db.code().code(), "58000", "{}", db.message());
+    assert!(db.message().contains("IS committed"), "{}", db.message());
+    resume(shard_for(b)).await;
+    for key in [a, b] {
+        let v = shard_for(key)
+            .primary()
+            .query_value(&format!("SELECT v FROM kv WHERE id = {key}"))
+            .await
+            .unwrap();
+        assert_eq!(v.as_deref(), Some("2"));
+    }
+}

@@ -51,40 +51,8 @@ impl Session {
     ) -> Result<(), End> {
         // A failed statement or an open transaction committed nothing yet.
         if !error_seen && status == b'I' {
-            if let (Some(position), Some(shard_rt)) = (position, self.db.shard(shard)) {
-                let replicas = shard_rt.replicas.len();
-                let message = match required_replicas(&self.settings.write_concern, replicas) {
-                    Err(msg) => Some(format!(
-                        "shardwire: the transaction IS committed on the primary of shard {shard}, \
-                         but the write concern cannot be met: {msg}"
-                    )),
-                    Ok(0) => None,
-                    Ok(needed) => {
-                        let timeout = self.settings.write_concern_timeout;
-                        let deadline = Instant::now() + timeout;
-                        loop {
-                            let view = shard_rt.monitor.view();
-                            let confirmed = view
-                                .replicas
-                                .iter()
-                                .filter(|r| r.position.is_some_and(|p| p >= position))
-                                .count();
-                            if confirmed >= needed {
-                                break None;
-                            }
-                            if Instant::now() >= deadline {
-                                break Some(format!(
-                                    "shardwire: the transaction IS committed on the primary of shard {shard}, \
-                                     but only {confirmed} of the {needed} replica(s) required by \
-                                     shardwire.write_concern = '{}' replayed it within {timeout:?}",
-                                    self.settings.write_concern
-                                ));
-                            }
-                            tokio::time::sleep(RECHECK).await;
-                        }
-                    }
-                };
-                if let Some(message) = message {
+            if let Some(position) = position {
+                if let Some(message) = self.wait_for_concern(shard, position).await {
                     build::error_response(
                         &mut self.io.out,
                         Severity::Error,
@@ -96,6 +64,44 @@ impl Session {
         }
         build::ready_for_query(&mut self.io.out, status);
         self.flush().await
+    }
+
+    /// Waits until enough replicas of `shard` replayed `position` (the session's write
+    /// concern), at most `write_concern_timeout`; the error to report if they did not.
+    pub(super) async fn wait_for_concern(&self, shard: u32, position: Lsn) -> Option<String> {
+        let shard_rt = self.db.shard(shard)?;
+        let replicas = shard_rt.replicas.len();
+        match required_replicas(&self.settings.write_concern, replicas) {
+            Err(msg) => Some(format!(
+                "shardwire: the transaction IS committed on the primary of shard {shard}, \
+                 but the write concern cannot be met: {msg}"
+            )),
+            Ok(0) => None,
+            Ok(needed) => {
+                let timeout = self.settings.write_concern_timeout;
+                let deadline = Instant::now() + timeout;
+                loop {
+                    let view = shard_rt.monitor.view();
+                    let confirmed = view
+                        .replicas
+                        .iter()
+                        .filter(|r| r.position.is_some_and(|p| p >= position))
+                        .count();
+                    if confirmed >= needed {
+                        return None;
+                    }
+                    if Instant::now() >= deadline {
+                        return Some(format!(
+                            "shardwire: the transaction IS committed on the primary of shard {shard}, \
+                             but only {confirmed} of the {needed} replica(s) required by \
+                             shardwire.write_concern = '{}' replayed it within {timeout:?}",
+                            self.settings.write_concern
+                        ));
+                    }
+                    tokio::time::sleep(RECHECK).await;
+                }
+            }
+        }
     }
 }
 

@@ -163,10 +163,17 @@ impl Session {
             .map(|p| (p.shard, p.position.take()))
             .collect();
         drop(participants);
+        let mut concern_errors = Vec::new();
         if matches!(outcome, Some(Outcome::Committed { .. })) {
             for (shard, position) in positions {
                 let lsn = position.and_then(|text| text.parse::<crate::consistency::Lsn>().ok());
                 self.observe_position(shard, lsn);
+                // The write concern holds for every written shard.
+                if let (Some(lsn), true) = (lsn, self.write_concern_applies()) {
+                    if let Some(message) = self.wait_for_concern(shard, lsn).await {
+                        concern_errors.push(message);
+                    }
+                }
             }
         }
         let done = matches!(outcome, Some(Outcome::Committed { .. }));
@@ -204,6 +211,14 @@ impl Session {
             Some(Outcome::Committed { two_phase }) => {
                 crate::metrics::transaction("commit", kind(two_phase));
                 build::command_complete(&mut self.io.out, committed);
+                for message in concern_errors {
+                    build::error_response(
+                        &mut self.io.out,
+                        build::Severity::Error,
+                        sqlstate::WRITE_CONCERN_TIMEOUT,
+                        &message,
+                    );
+                }
             }
             Some(Outcome::RolledBack(failure)) => {
                 crate::metrics::transaction("rollback", "2pc");

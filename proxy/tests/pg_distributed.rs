@@ -786,3 +786,47 @@ async fn a_deadlock_across_shards_ends_in_an_error_even_when_the_client_sends_be
     t2.batch_execute("ROLLBACK").await.unwrap();
     assert_eq!(prepared_left().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extended_rollback_ends_a_transaction_the_proxy_failed() {
+    let (a, _) = keys_from(80_000, 1);
+    let a = a[0];
+    let c = harness().client().await;
+    c.batch_execute("BEGIN").await.unwrap();
+    c.execute(
+        &format!("INSERT INTO accounts (id, balance) VALUES ({a}, 1)"),
+        &[],
+    )
+    .await
+    .unwrap();
+    // Refused by the proxy (a read across shards inside a transaction): the client's
+    // transaction is failed, the server's is not.
+    let err = c
+        .query("SELECT count(*) FROM accounts", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.as_db_error().unwrap().code().code(), "0A000", "{err}");
+    let err = c
+        .execute(&format!("SELECT * FROM accounts WHERE id = {a}"), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.as_db_error().unwrap().code().code(), "25P02", "{err}");
+    // ROLLBACK through the extended protocol (how JDBC and Npgsql send it) ends it.
+    c.execute("ROLLBACK", &[]).await.unwrap();
+    assert_eq!(
+        on_shard(
+            shard(a),
+            &format!("SELECT count(*) FROM accounts WHERE id = {a}")
+        )
+        .await
+        .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        c.query_one("SELECT 1::int", &[])
+            .await
+            .unwrap()
+            .get::<_, i32>(0),
+        1
+    );
+}

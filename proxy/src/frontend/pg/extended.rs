@@ -121,14 +121,23 @@ impl Session {
         if items.iter().any(|i| matches!(i, Item::SpreadBind(_))) {
             return self.spread_batch(items, ends_with_sync).await;
         }
-        if self.is_distributed() && items.iter().any(ends_transaction) {
+        // A transaction across shards ends in the coordinator; so does one the proxy
+        // failed (its servers' transactions are fine, the client's is not: roll back).
+        if (self.is_distributed() || self.failed) && items.iter().any(ends_transaction) {
             return self.end_distributed_batch(items, ends_with_sync).await;
         }
-        if self.failed
-            && items
+        // As PostgreSQL: in a failed transaction only its end may be parsed and described.
+        let exit_bound = || {
+            items
                 .iter()
-                .any(|i| !matches!(i, Item::Sync(_) | Item::Flush(_)))
-        {
+                .any(|i| matches!(i, Item::Bind(..)) && self.exits_transaction(i))
+        };
+        let allowed_when_failed = |i: &Item| {
+            matches!(i, Item::Sync(_) | Item::Flush(_))
+                || self.exits_transaction(i)
+                || (matches!(i, Item::Forward(..)) && exit_bound())
+        };
+        if self.failed && !items.iter().all(allowed_when_failed) {
             let e = BatchError::new(
                 sqlstate::IN_FAILED_TRANSACTION,
                 "current transaction is aborted, commands ignored until end of transaction block",
@@ -659,5 +668,28 @@ impl Session {
             }
         }
         self.flush().await
+    }
+}
+
+/// Whether every statement of a plan is COMMIT/END or ROLLBACK.
+fn plan_exits(plan: &shardwire_router::Plan) -> bool {
+    plan.statements.iter().all(|st| {
+        matches!(
+            st.kind,
+            StatementKind::Transaction(TxnCommand::Commit { .. } | TxnCommand::Rollback { .. })
+        )
+    })
+}
+
+impl Session {
+    /// A message about a statement that ends the transaction (allowed when it failed).
+    fn exits_transaction(&self, item: &Item) -> bool {
+        match item {
+            Item::ParseNamed(stmt) | Item::Bind(_, stmt) | Item::DescribeStatement(stmt) => {
+                plan_exits(&stmt.plan)
+            }
+            Item::ParseUnnamed(_) => self.unnamed.as_ref().is_some_and(|u| plan_exits(&u.plan)),
+            _ => false,
+        }
     }
 }

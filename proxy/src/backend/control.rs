@@ -17,11 +17,16 @@ pub struct Answer {
     pub tags: Vec<String>,
     /// The first ErrorResponse, as the server sent it.
     pub error: Option<Frame>,
-    /// The first column of the first row any statement returned (text format).
-    pub first_value: Option<String>,
+    /// The first column of every row the statements returned (text format).
+    pub values: Vec<Option<String>>,
 }
 
 impl Answer {
+    /// The first column of the first row.
+    pub fn first_value(&self) -> Option<&str> {
+        self.values.first().and_then(|v| v.as_deref())
+    }
+
     /// The first error's SQLSTATE and message.
     pub fn error_fields(&self) -> Option<(String, String)> {
         self.error.as_ref().map(|e| read::error_fields(e.body()))
@@ -54,15 +59,7 @@ pub async fn run(conn: &mut ServerConn, statements: &[&str]) -> Result<Answer, S
             }
         };
         match frame.tag() {
-            backend::DATA_ROW if answer.first_value.is_none() => {
-                let mut c = read::Cursor::new(frame.body(), "DataRow");
-                answer.first_value = c
-                    .i16()
-                    .ok()
-                    .and_then(|_| c.nullable_bytes().ok())
-                    .flatten()
-                    .map(|b| String::from_utf8_lossy(b).into_owned());
-            }
+            backend::DATA_ROW => answer.values.push(read::first_column(frame.body())),
             backend::COMMAND_COMPLETE => answer
                 .tags
                 .push(read::command_tag(frame.body()).to_string()),
@@ -82,51 +79,4 @@ pub async fn run(conn: &mut ServerConn, statements: &[&str]) -> Result<Answer, S
         }
     }
     Ok(answer)
-}
-
-/// Runs one query and returns the first column of its rows (text format); `Err` with the
-/// server's message, or with the reason the connection failed.
-pub async fn first_column(conn: &mut ServerConn, sql: &str) -> Result<Vec<Option<String>>, String> {
-    let mut out = bytes::BytesMut::new();
-    build::query(&mut out, sql);
-    if let Err(e) = conn.writer.write_all(&out).await {
-        conn.broken = true;
-        return Err(format!("{}: {e}", conn.node.name));
-    }
-    let mut values = Vec::new();
-    let mut error = None;
-    loop {
-        let frame = match conn.reader.next_frame().await {
-            Ok(Some(frame)) => frame,
-            _ => {
-                conn.broken = true;
-                return Err(format!("{} closed the connection", conn.node.name));
-            }
-        };
-        match frame.tag() {
-            backend::DATA_ROW => {
-                let mut c = read::Cursor::new(frame.body(), "DataRow");
-                let value = c
-                    .i16()
-                    .ok()
-                    .and_then(|_| c.nullable_bytes().ok())
-                    .flatten()
-                    .map(|b| String::from_utf8_lossy(b).into_owned());
-                values.push(value);
-            }
-            backend::ERROR_RESPONSE => {
-                error.get_or_insert(read::error_fields(frame.body()).1);
-            }
-            backend::READY_FOR_QUERY => {
-                if let Some(&status) = frame.body().first() {
-                    conn.status = status;
-                }
-                return match error {
-                    Some(message) => Err(message),
-                    None => Ok(values),
-                };
-            }
-            _ => {}
-        }
-    }
 }

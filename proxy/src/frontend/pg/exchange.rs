@@ -16,7 +16,7 @@ use crate::protocol::pg::build::{self, Severity};
 use crate::protocol::pg::sqlstate;
 
 /// Asks a primary for a position at least the end of every commit so far.
-const PRIMARY_POSITION_SQL: &str = "SELECT pg_current_wal_insert_lsn()::text";
+pub(super) const PRIMARY_POSITION_SQL: &str = "SELECT pg_current_wal_insert_lsn()::text";
 /// Asks a replica how far it has replayed (at least what the read just saw).
 const REPLICA_POSITION_SQL: &str = "SELECT pg_last_wal_replay_lsn()::text";
 
@@ -40,12 +40,13 @@ impl Session {
         out: &mut BytesMut,
         queue: &mut VecDeque<Entry>,
     ) {
-        let shard_has_replicas = self
-            .bound
-            .as_ref()
-            .and_then(|b| self.db.shard(b.shard))
-            .is_some_and(|s| !s.replicas.is_empty());
-        let writes = writes && !mid_transaction && shard_has_replicas;
+        let shard_has_replicas = || {
+            self.bound
+                .as_ref()
+                .and_then(|b| self.db.shard(b.shard))
+                .is_some_and(|s| !s.replicas.is_empty())
+        };
+        let writes = writes && !mid_transaction && shard_has_replicas();
         let sql = if on_replica {
             // Only `session` promises monotonic reads; the others skip the extra statement.
             if self.settings.read_consistency != shardwire_conf::ReadConsistency::Session {

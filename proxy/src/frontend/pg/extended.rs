@@ -12,6 +12,7 @@ use shardwire_router::{ParamSource, ParamValue, Placement, StatementKind, TxnCom
 
 use super::pump::{ends, Entry, PumpEnd, Until};
 use super::session::{End, Session};
+use super::simple::transaction_end;
 use super::statements::{self, Statement};
 use crate::protocol::pg::build;
 use crate::protocol::pg::frame::Frame;
@@ -37,9 +38,9 @@ pub(super) enum Item {
     /// Execute or Describe of a portal bound to a statement the proxy answers itself.
     LocalPortal { stmt: Arc<Statement>, execute: bool },
     /// Bind to a statement that reads several shards (answered by the scatter path).
-    ScatterBind(super::scatter::ScatterPortal),
+    ScatterBind(super::portal_batch::ShardsPortal),
     /// Bind to a statement that writes several shards (answered by the spread path).
-    SpreadBind(super::scatter::ScatterPortal),
+    SpreadBind(super::portal_batch::ShardsPortal),
     /// Sync.
     Sync(Frame),
     /// Flush.
@@ -224,15 +225,8 @@ impl Session {
             matches!(i, Item::Bind(..)) || matches!(i, Item::Forward(_, t) if *t == ends::EXECUTE)
         });
         let required = self.positions.required(shard);
-        let mid_transaction = self.in_transaction()
-            && !kinds().flatten().any(|st| {
-                matches!(
-                    st.kind,
-                    StatementKind::Transaction(
-                        TxnCommand::Commit { .. } | TxnCommand::Rollback { .. }
-                    )
-                )
-            });
+        let mid_transaction =
+            self.in_transaction() && !kinds().any(|st| transaction_end(st).is_some());
         let begin = if prepare_only {
             None
         } else {
@@ -377,7 +371,7 @@ impl Session {
                                      query, or one row per statement",
                                 )));
                             }
-                            return Ok(Item::SpreadBind(super::scatter::ScatterPortal {
+                            return Ok(Item::SpreadBind(super::portal_batch::ShardsPortal {
                                 bind: frame,
                                 stmt,
                                 shards,
@@ -403,7 +397,7 @@ impl Session {
                     }
                 }
                 if let Some(shards) = spread {
-                    return Ok(Item::ScatterBind(super::scatter::ScatterPortal {
+                    return Ok(Item::ScatterBind(super::portal_batch::ShardsPortal {
                         bind: frame,
                         stmt,
                         shards,
@@ -588,15 +582,7 @@ fn close_complete() -> Bytes {
 
 /// A Bind of COMMIT/END or ROLLBACK.
 fn ends_transaction(item: &Item) -> bool {
-    match item {
-        Item::Bind(_, stmt) => stmt.plan.statements.iter().any(|st| {
-            matches!(
-                st.kind,
-                StatementKind::Transaction(TxnCommand::Commit { .. } | TxnCommand::Rollback { .. })
-            )
-        }),
-        _ => false,
-    }
+    matches!(item, Item::Bind(_, stmt) if transaction_end(&stmt.plan.statements).is_some())
 }
 
 impl Session {
@@ -615,15 +601,9 @@ impl Session {
                     build::empty(&mut self.io.out, backend::PARSE_COMPLETE)
                 }
                 Item::Bind(_, stmt) if ends_transaction(item) => {
-                    let chained = stmt.plan.statements.iter().any(|st| {
-                        matches!(
-                            st.kind,
-                            StatementKind::Transaction(
-                                TxnCommand::Commit { chain: true }
-                                    | TxnCommand::Rollback { chain: true }
-                            )
-                        )
-                    });
+                    let Some((commit, chained)) = transaction_end(&stmt.plan.statements) else {
+                        continue;
+                    };
                     if chained {
                         let e = BatchError::new(
                             sqlstate::FEATURE_NOT_SUPPORTED,
@@ -631,12 +611,6 @@ impl Session {
                         );
                         return self.fail_batch(&[], e, ends_with_sync).await;
                     }
-                    let commit = stmt.plan.statements.iter().any(|st| {
-                        matches!(
-                            st.kind,
-                            StatementKind::Transaction(TxnCommand::Commit { chain: false })
-                        )
-                    });
                     ending = Some(commit);
                     build::empty(&mut self.io.out, backend::BIND_COMPLETE);
                 }
@@ -671,24 +645,17 @@ impl Session {
     }
 }
 
-/// Whether every statement of a plan is COMMIT/END or ROLLBACK.
-fn plan_exits(plan: &shardwire_router::Plan) -> bool {
-    plan.statements.iter().all(|st| {
-        matches!(
-            st.kind,
-            StatementKind::Transaction(TxnCommand::Commit { .. } | TxnCommand::Rollback { .. })
-        )
-    })
-}
-
 impl Session {
     /// A message about a statement that ends the transaction (allowed when it failed).
     fn exits_transaction(&self, item: &Item) -> bool {
         match item {
             Item::ParseNamed(stmt) | Item::Bind(_, stmt) | Item::DescribeStatement(stmt) => {
-                plan_exits(&stmt.plan)
+                transaction_end(&stmt.plan.statements).is_some()
             }
-            Item::ParseUnnamed(_) => self.unnamed.as_ref().is_some_and(|u| plan_exits(&u.plan)),
+            Item::ParseUnnamed(_) => self
+                .unnamed
+                .as_ref()
+                .is_some_and(|u| transaction_end(&u.plan.statements).is_some()),
             _ => false,
         }
     }

@@ -10,6 +10,7 @@ pub mod extended;
 pub mod extended_local;
 pub mod local;
 pub mod params;
+pub mod portal_batch;
 pub mod pump;
 pub mod reads;
 pub mod scatter;

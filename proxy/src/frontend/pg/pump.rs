@@ -265,7 +265,7 @@ pub async fn pump(
             }
             backend::DATA_ROW if capture => {
                 if captured.is_none() {
-                    captured = first_column(&frame[5..]);
+                    captured = crate::protocol::pg::read::first_column(&frame[5..]);
                 }
             }
             tag => {
@@ -284,16 +284,6 @@ pub async fn pump(
             return PumpEnd::ClientGone;
         }
     }
-}
-
-/// The first column of a DataRow body, as text.
-fn first_column(body: &[u8]) -> Option<String> {
-    let mut c = crate::protocol::pg::read::Cursor::new(body, "DataRow");
-    if c.i16().ok()? < 1 {
-        return None;
-    }
-    let value = c.nullable_bytes().ok()??;
-    String::from_utf8(value.to_vec()).ok()
 }
 
 /// COPY FROM STDIN: client data frames go to the server until CopyDone or CopyFail.

@@ -65,30 +65,16 @@ impl Session {
             self.ready();
             return self.flush().await;
         }
-        if self.failed {
-            let ends_txn = kinds.iter().any(|k| {
-                matches!(
-                    k.kind,
-                    StatementKind::Transaction(
-                        TxnCommand::Commit { .. } | TxnCommand::Rollback { .. }
-                    )
-                )
-            });
-            if !ends_txn {
-                self.error(
-                    sqlstate::IN_FAILED_TRANSACTION,
-                    "current transaction is aborted, commands ignored until end of transaction block",
-                );
-                self.ready();
-                return self.flush().await;
-            }
+        let ends = transaction_end(kinds);
+        if self.failed && ends.is_none() {
+            self.error(
+                sqlstate::IN_FAILED_TRANSACTION,
+                "current transaction is aborted, commands ignored until end of transaction block",
+            );
+            self.ready();
+            return self.flush().await;
         }
         if self.is_distributed() {
-            let ends = kinds.iter().find_map(|k| match k.kind {
-                StatementKind::Transaction(TxnCommand::Commit { chain }) => Some((true, chain)),
-                StatementKind::Transaction(TxnCommand::Rollback { chain }) => Some((false, chain)),
-                _ => None,
-            });
             match ends {
                 Some((commit, false)) if kinds.len() == 1 => {
                     self.end_distributed(commit).await;
@@ -125,17 +111,11 @@ impl Session {
                 return self.flush().await;
             }
         };
-        let ends_txn = kinds.iter().any(|k| {
-            matches!(
-                k.kind,
-                StatementKind::Transaction(TxnCommand::Commit { .. } | TxnCommand::Rollback { .. })
-            )
-        });
         let moves = match (&self.bound, shard) {
             (Some(b), Some(s)) => b.shard != s,
             _ => false,
         };
-        if ends_txn && kinds.len() > 1 && moves {
+        if ends.is_some() && kinds.len() > 1 && moves {
             self.error(
                 sqlstate::FEATURE_NOT_SUPPORTED,
                 "shardwire: this query string ends the transaction on another shard than the one \
@@ -149,15 +129,7 @@ impl Session {
             return self.flush().await;
         };
         let was_in_txn = self.in_transaction();
-        let mid_transaction = was_in_txn
-            && !kinds.iter().any(|k| {
-                matches!(
-                    k.kind,
-                    StatementKind::Transaction(
-                        TxnCommand::Commit { .. } | TxnCommand::Rollback { .. }
-                    )
-                )
-            });
+        let mid_transaction = was_in_txn && ends.is_none();
         let mut replica = None;
         let single_read =
             kinds.len() == 1 && matches!(kinds[0].kind, StatementKind::Read) && !was_in_txn;
@@ -321,6 +293,16 @@ impl Session {
             (None, None) => Some(0),
         }
     }
+}
+
+/// The first statement of `kinds` that ends a transaction: `(commit, and_chain)` for
+/// COMMIT/END and ROLLBACK.
+pub(super) fn transaction_end(kinds: &[shardwire_router::StatementPlan]) -> Option<(bool, bool)> {
+    kinds.iter().find_map(|k| match k.kind {
+        StatementKind::Transaction(TxnCommand::Commit { chain }) => Some((true, chain)),
+        StatementKind::Transaction(TxnCommand::Rollback { chain }) => Some((false, chain)),
+        _ => None,
+    })
 }
 
 /// The `/* shardwire:primary */` hint: this read must see the primary.

@@ -283,6 +283,16 @@ pub fn parameter_status(body: &[u8]) -> Result<(&str, &str), Malformed> {
     Ok((c.cstr()?, c.cstr()?))
 }
 
+/// The first column of a DataRow body, as text (`None` for NULL, no column, or not UTF-8).
+pub fn first_column(body: &[u8]) -> Option<String> {
+    let mut c = Cursor::new(body, "DataRow");
+    if c.i16().ok()? < 1 {
+        return None;
+    }
+    let value = c.nullable_bytes().ok()??;
+    String::from_utf8(value.to_vec()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -355,7 +355,11 @@ async fn key_position(bound: &mut Bound, table: &str, key: &str) -> Result<usize
          AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
         table.replace('\'', "''")
     );
-    let columns = crate::backend::control::first_column(&mut bound.conn, &sql).await?;
+    let answer = crate::backend::control::run(&mut bound.conn, &[&sql]).await?;
+    if let Some((_, message)) = answer.error_fields() {
+        return Err(message);
+    }
+    let columns = answer.values;
     columns
         .iter()
         .position(|c| c.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(key)))

@@ -105,17 +105,18 @@ impl Session {
     /// (CommandComplete or the error); the caller adds ReadyForQuery.
     pub(super) async fn end_distributed(&mut self, commit_wanted: bool) {
         self.finish_distributed(commit_wanted, "COMMIT", Some("ROLLBACK"))
-            .await
+            .await;
     }
 
     /// [`Session::end_distributed`] with the tags to answer: `committed` after a commit,
-    /// `rollback_tag` (if any) after a rollback the client asked for.
+    /// `rollback_tag` (if any) after a rollback the client asked for. True when the
+    /// transaction committed.
     pub(super) async fn finish_distributed(
         &mut self,
         commit_wanted: bool,
         committed: &str,
         rollback_tag: Option<&str>,
-    ) {
+    ) -> bool {
         let mut all: Vec<Bound> = std::mem::take(&mut self.parked);
         all.extend(self.bound.take());
         all.sort_by_key(|b| b.shard);
@@ -130,7 +131,7 @@ impl Session {
                 )
                 .await
                 {
-                    Ok(answer) => answer.first_value.as_deref() != Some("f"),
+                    Ok(answer) => answer.first_value() != Some("f"),
                     Err(_) => true,
                 };
             }
@@ -194,9 +195,8 @@ impl Session {
         self.txn_begin = None;
         self.deferred_begin = None;
         self.failed = false;
-        let rolled_back = !matches!(outcome, Some(Outcome::Committed { .. }));
         if let Some(before) = self.params_at_txn_start.take() {
-            if rolled_back {
+            if !done {
                 self.params = before;
             }
         }
@@ -249,6 +249,7 @@ impl Session {
                 );
             }
         }
+        done
     }
 }
 

@@ -4,12 +4,10 @@
 use shardwire_txn::commit::{Failure, Participant};
 use shardwire_txn::{Gid, TxnId};
 
+use super::super::exchange::PRIMARY_POSITION_SQL;
 use crate::backend::control::{self, Answer};
 use crate::backend::pg::ServerConn;
 use crate::protocol::pg::sqlstate;
-
-/// Asks a primary for a position at least the end of every commit so far.
-const POSITION_SQL: &str = "SELECT pg_current_wal_insert_lsn()::text";
 
 /// The decision table on every shard primary (created by recovery at startup).
 /// Schema-qualified: the client's `search_path` is replayed on the connection.
@@ -44,26 +42,17 @@ impl PgParticipant<'_> {
         if !self.capture {
             return self.expect(&[commit], tag).await;
         }
-        let answer = control::run(self.conn, &[commit, POSITION_SQL])
+        let answer = control::run(self.conn, &[commit, PRIMARY_POSITION_SQL])
             .await
             .map_err(Failure::Lost)?;
         match answer.tags.first() {
             // Committed: an error of the position query after it changes nothing.
             Some(t) if t == tag => {
-                self.position = answer.first_value;
+                self.position = answer.first_value().map(str::to_string);
                 Ok(())
             }
-            _ if answer.error.is_some() => {
-                let (code, message) = answer.error_fields().unwrap_or_default();
-                Err(Failure::Refused { code, message })
-            }
-            other => Err(Failure::Refused {
-                code: sqlstate::TRANSACTION_ROLLBACK.to_string(),
-                message: format!(
-                    "shardwire: the transaction was rolled back on a shard ({tag} answered {})",
-                    other.map_or("nothing", String::as_str)
-                ),
-            }),
+            // Not committed: the server's error, or the tag it answered instead.
+            _ => check(&answer, tag),
         }
     }
 }

@@ -155,13 +155,14 @@ impl Session {
 
     /// [`Session::run_spread`] over ready-made requests (a simple Query, or an extended
     /// Parse/Bind/Describe/Execute/Sync), each answered up to one ReadyForQuery.
-    /// `describe`: forward the first RowDescription.
+    /// `describe`: forward the first RowDescription. True when the statement succeeded
+    /// (and, outside a transaction block, committed).
     pub(in crate::frontend::pg) async fn run_spread_requests(
         &mut self,
         statements: Vec<(u32, BytesMut)>,
         copies: bool,
         describe: bool,
-    ) {
+    ) -> bool {
         let implicit = !self.in_transaction();
         if implicit {
             self.txn_begin = Some(self.begin_text("BEGIN"));
@@ -191,20 +192,16 @@ impl Session {
             self.bound = self.parked.pop();
         }
         if implicit {
-            self.end_spread_transaction(failed, &tally).await;
-            return;
+            // The statement's own transaction: its tag after the commit, nothing more
+            // after a failure (its error is queued).
+            return self.finish_distributed(!failed, &tally.text(), None).await && !failed;
         }
         if failed {
             self.failed = true;
         } else {
             build::command_complete(&mut self.io.out, &tally.text());
         }
-    }
-
-    /// Ends the transaction a spread statement opened for itself: the statement's tag
-    /// after a commit, nothing more after a failure (its error is queued).
-    async fn end_spread_transaction(&mut self, failed: bool, tally: &Tally) {
-        self.finish_distributed(!failed, &tally.text(), None).await;
+        !failed
     }
 
     /// This transaction's connection to `shard`'s primary: the bound or a parked one, or

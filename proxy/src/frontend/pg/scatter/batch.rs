@@ -4,39 +4,25 @@
 //! rewritten statement (the unnamed statement: its text differs from the client's), with
 //! the client's parameters as they came and the result formats the merge needs.
 
-use std::sync::Arc;
-
 use bytes::{BufMut, BytesMut};
 use shardwire_router::{ScatterPlan, Target as RouteTarget};
 
 use super::drive::{drive, Framing};
 use super::values::BindValues;
 use crate::frontend::pg::extended::{BatchError, Item};
-use crate::frontend::pg::pump::ends;
+use crate::frontend::pg::portal_batch::{mixed, ShardsPortal, Step};
 use crate::frontend::pg::session::{End, Session};
 use crate::frontend::pg::statements::Statement;
 use crate::merge::{shard_formats, Merge};
 use crate::protocol::pg::build;
-use crate::protocol::pg::frame::Frame;
-use crate::protocol::pg::read::{Bind, Cursor, Target};
+use crate::protocol::pg::read::{Bind, Cursor};
 use crate::protocol::pg::sqlstate;
-use crate::protocol::pg::tag::{backend, frontend};
-
-/// A portal bound to a scattered statement, waiting for its Execute.
-#[derive(Debug, Clone)]
-pub(in crate::frontend::pg) struct ScatterPortal {
-    /// The client's Bind message.
-    pub bind: Frame,
-    /// Its statement.
-    pub stmt: Arc<Statement>,
-    /// The shards to read.
-    pub shards: Vec<u32>,
-    /// A Describe of the portal came first: send the RowDescription.
-    pub described: bool,
-}
+use crate::protocol::pg::tag::frontend;
 
 /// The scatter plan of a statement, if it has one.
-pub(in crate::frontend::pg) fn scatter_plan(stmt: &Statement) -> Option<&Arc<ScatterPlan>> {
+pub(in crate::frontend::pg) fn scatter_plan(
+    stmt: &Statement,
+) -> Option<&std::sync::Arc<ScatterPlan>> {
     match stmt.plan.statements.as_slice() {
         [only] => match &only.target {
             RouteTarget::Scatter(plan) => Some(plan),
@@ -44,18 +30,6 @@ pub(in crate::frontend::pg) fn scatter_plan(stmt: &Statement) -> Option<&Arc<Sca
         },
         _ => None,
     }
-}
-
-/// How one message of the batch went.
-pub(in crate::frontend::pg) enum Step {
-    /// Answered.
-    Done,
-    /// An error was sent to the client: skip to the Sync.
-    Failed,
-    /// An error to send, then skip to the Sync.
-    Error(BatchError),
-    /// The client is gone.
-    Closed,
 }
 
 impl Session {
@@ -69,88 +43,11 @@ impl Session {
             let e = BatchError::new(sqlstate::FEATURE_NOT_SUPPORTED, super::IN_TRANSACTION);
             return self.fail_batch(&[], e, ends_with_sync).await;
         }
-        let mut portals: Vec<(String, ScatterPortal)> = Vec::new();
-        let mut failed = false;
-        for item in items {
-            if failed && !matches!(item, Item::Sync(_)) {
-                continue;
-            }
-            let step = match item {
-                Item::ParseNamed(_) | Item::ParseUnnamed(_) => {
-                    build::empty(&mut self.io.out, backend::PARSE_COMPLETE);
-                    Step::Done
-                }
-                Item::CloseStatement => {
-                    build::empty(&mut self.io.out, backend::CLOSE_COMPLETE);
-                    Step::Done
-                }
-                Item::ScatterBind(portal) => {
-                    let name = Bind::read(portal.bind.body())
-                        .map(|b| b.portal.to_string())
-                        .unwrap_or_default();
-                    portals.retain(|(p, _)| *p != name);
-                    portals.push((name, portal));
-                    build::empty(&mut self.io.out, backend::BIND_COMPLETE);
-                    Step::Done
-                }
-                Item::DescribeStatement(stmt) => self.describe_statement_on_shard(&stmt).await,
-                Item::Forward(frame, until) if until == ends::DESCRIBE => {
-                    match scatter_portal(&mut portals, &frame, frontend::DESCRIBE) {
-                        Some(portal) => {
-                            portal.described = true;
-                            Step::Done
-                        }
-                        None => Step::Error(mixed()),
-                    }
-                }
-                Item::Forward(frame, until) if until == ends::CLOSE => {
-                    if let Ok(target) = Target::read(frame.body(), "Close") {
-                        portals.retain(|(p, _)| p != target.name);
-                    }
-                    build::empty(&mut self.io.out, backend::CLOSE_COMPLETE);
-                    Step::Done
-                }
-                Item::Forward(frame, until) if until == ends::EXECUTE => {
-                    let max_rows = execute_max_rows(&frame);
-                    match scatter_portal(&mut portals, &frame, frontend::EXECUTE) {
-                        Some(_) if max_rows != 0 => Step::Error(BatchError::new(
-                            sqlstate::FEATURE_NOT_SUPPORTED,
-                            "shardwire: a read across shards cannot be fetched in pieces \
-                             (Execute with a row limit); fetch all rows, or use LIMIT/OFFSET",
-                        )),
-                        Some(portal) => {
-                            let portal = portal.clone();
-                            self.run_portal(&portal).await
-                        }
-                        None => Step::Error(mixed()),
-                    }
-                }
-                Item::Sync(_) => {
-                    failed = false;
-                    self.ready();
-                    Step::Done
-                }
-                Item::Flush(_) => match self.flush().await {
-                    Ok(()) => Step::Done,
-                    Err(_) => Step::Closed,
-                },
-                _ => Step::Error(mixed()),
-            };
-            match step {
-                Step::Done => {}
-                Step::Closed => return Err(End::Close),
-                Step::Failed => failed = true,
-                Step::Error(e) => {
-                    e.report(self);
-                    failed = true;
-                }
-            }
-        }
-        self.flush().await
+        self.answer_portal_batch(items).await
     }
 
     /// Executes a scattered portal on every shard it needs and merges the answers.
-    async fn run_portal(&mut self, portal: &ScatterPortal) -> Step {
+    pub(in crate::frontend::pg) async fn run_portal(&mut self, portal: &ShardsPortal) -> Step {
         let Some(plan) = scatter_plan(&portal.stmt) else {
             return Step::Error(mixed());
         };
@@ -238,29 +135,6 @@ impl Session {
     }
 }
 
-/// The portal an Execute or Describe names, if it is a scattered one.
-pub(in crate::frontend::pg) fn scatter_portal<'p>(
-    portals: &'p mut [(String, ScatterPortal)],
-    frame: &Frame,
-    tag: u8,
-) -> Option<&'p mut ScatterPortal> {
-    let name = if tag == frontend::DESCRIBE {
-        Target::read(frame.body(), "Describe").ok()?.name
-    } else {
-        Cursor::new(frame.body(), "Execute").cstr().ok()?
-    };
-    portals
-        .iter_mut()
-        .find(|(p, _)| p == name)
-        .map(|(_, portal)| portal)
-}
-
-/// The row limit of an Execute message (0: all rows).
-pub(in crate::frontend::pg) fn execute_max_rows(frame: &Frame) -> i32 {
-    let mut c = Cursor::new(frame.body(), "Execute");
-    c.cstr().ok().and_then(|_| c.i32().ok()).unwrap_or(0)
-}
-
 /// A Bind's bytes after the statement name, split into the parameter part (formats and
 /// values, verbatim) and the result format codes.
 fn split_bind_tail(tail: &[u8]) -> Option<(&[u8], Vec<i16>)> {
@@ -278,15 +152,6 @@ fn split_bind_tail(tail: &[u8]) -> Option<(&[u8], Vec<i16>)> {
         codes.push(c.i16().ok()?);
     }
     Some((tail.get(..params_len)?, codes))
-}
-
-/// Statements for one shard and reads across shards in one pipeline.
-fn mixed() -> BatchError {
-    BatchError::new(
-        sqlstate::FEATURE_NOT_SUPPORTED,
-        "shardwire: a read across shards cannot share a pipeline with other statements; \
-         send a Sync between them",
-    )
 }
 
 fn malformed_bind() -> BatchError {

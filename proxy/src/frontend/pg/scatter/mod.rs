@@ -23,8 +23,6 @@ use crate::merge::Merge;
 use crate::protocol::pg::build;
 use crate::protocol::pg::sqlstate;
 
-pub(super) use batch::{execute_max_rows, scatter_portal, ScatterPortal, Step};
-
 /// The refusal inside a transaction block.
 const IN_TRANSACTION: &str = "shardwire: this read needs several shards, which a transaction \
      cannot span yet; run it outside the transaction block";

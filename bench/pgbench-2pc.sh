@@ -12,41 +12,9 @@ SECONDS_PER_RUN=${2:-20}
 CLIENTS=${3:-8}
 SCALE=${SCALE:-4}
 
-scripts/install-deps.sh
-cargo build --release -p shardwire --quiet
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-
-WORK=$(mktemp -d /dev/shm/shardwire-2pc.XXXXXX)
-chmod 755 "$WORK"
-SW_PID=
-as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-    [[ -n "$SW_PID" ]] && kill "$SW_PID" 2>/dev/null || true
-    for n in ref s0 s1; do
-        if [[ -f "$WORK/$n/postmaster.pid" ]]; then
-            (cd "$WORK" && as_pg "$PGBIN/pg_ctl" -D "$WORK/$n" -m immediate stop >/dev/null 2>&1) || true
-        fi
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-if [[ $(id -u) -eq 0 ]]; then chown postgres "$WORK"; fi
-
-declare -A PORT
-for n in ref s0 s1; do
-    PORT[$n]=$(free_port)
-    (cd "$WORK" && as_pg "$PGBIN/initdb" -D "$WORK/$n" -U postgres --auth=trust --no-sync -E UTF8 --locale=C >/dev/null)
-    cat >> "$WORK/$n/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = ${PORT[$n]}
-unix_socket_directories = ''
-shared_buffers = 256MB
-max_prepared_transactions = 100
-fsync = off
-CONF
-    (cd "$WORK" && as_pg "$PGBIN/pg_ctl" -D "$WORK/$n" -l "$WORK/$n.log" -w start >/dev/null)
-done
+. bench/lib.sh
+bench_setup shardwire-2pc
+start_nodes "" ref s0 s1
 
 SW_PORT=$(free_port)
 cat > "$WORK/shardwire.toml" <<CONF

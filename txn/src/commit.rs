@@ -98,6 +98,20 @@ pub enum Outcome {
 pub async fn commit<P: Participant>(
     txn: TxnId,
     participants: &mut [P],
+    at: impl FnMut(Point),
+) -> Outcome {
+    commit_deciding(txn, participants, None, at).await
+}
+
+/// [`commit`] with the decision shard fixed in advance: XA names every branch at
+/// `XA START`, before anyone knows which shards will write, so the MySQL frontend fixes
+/// the decider (its first enlisted shard) when the transaction begins. With two or more
+/// writers the fixed decider takes part in phase one even if it only read: the decision
+/// row is its write. `None` picks the lowest written shard.
+pub async fn commit_deciding<P: Participant>(
+    txn: TxnId,
+    participants: &mut [P],
+    decider: Option<u32>,
     mut at: impl FnMut(Point),
 ) -> Outcome {
     let writer_count = participants.iter().filter(|p| p.wrote()).count();
@@ -105,11 +119,14 @@ pub async fn commit<P: Participant>(
         let writer = participants.iter().position(|p| p.wrote());
         return one_phase(participants, writer).await;
     }
-    let (mut writers, mut readers): (Vec<&mut P>, Vec<&mut P>) =
-        participants.iter_mut().partition(|p| p.wrote());
-    // By shard: the decider (lowest shard) is prepared first, so recovery, which rolls a
-    // decider back before its other participants, never strands a decided transaction.
-    writers.sort_by_key(|p| p.shard());
+    let is_decider = |p: &P| Some(p.shard()) == decider;
+    let (mut writers, mut readers): (Vec<&mut P>, Vec<&mut P>) = participants
+        .iter_mut()
+        .partition(|p| p.wrote() || is_decider(p));
+    // The decider is prepared first, so recovery, which rolls a decider back before its
+    // other participants, never strands a decided transaction. Without a fixed one it
+    // is the lowest shard.
+    writers.sort_by_key(|p| (!is_decider(p), p.shard()));
     let decision_shard = writers[0].shard();
     let shards: Vec<u32> = writers.iter().map(|p| p.shard()).collect();
     let gid_of = |shard: u32| Gid {

@@ -167,3 +167,36 @@ fn failures_after_the_commit_point_still_commit() {
     let (outcome, _) = run(&mut ps);
     assert_eq!(outcome, Outcome::Committed { two_phase: true });
 }
+
+#[test]
+fn a_fixed_decider_that_only_read_holds_the_decision_and_is_prepared_first() {
+    // XA: shard 2 began the transaction (its branch is named after it) but only read.
+    let mut ps = vec![part(2, false), part(0, true), part(1, true)];
+    let outcome = futures_lite(commit_deciding(txn(), &mut ps, Some(2), |_| {}));
+    assert_eq!(outcome, Outcome::Committed { two_phase: true });
+    let decider_gid = "sw_000000000abc_7_p2_d2";
+    assert_eq!(
+        ps[0].log,
+        [
+            "decide 000000000abc_7 [2, 0, 1]".to_string(),
+            format!("prepare {decider_gid}"),
+            format!("commit prepared {decider_gid}"),
+        ]
+    );
+    assert_eq!(
+        ps[1].log,
+        [
+            "prepare sw_000000000abc_7_p0_d2",
+            "commit prepared sw_000000000abc_7_p0_d2"
+        ]
+    );
+}
+
+#[test]
+fn a_fixed_decider_does_not_turn_one_writer_into_two_phases() {
+    let mut ps = vec![part(2, false), part(0, true)];
+    let outcome = futures_lite(commit_deciding(txn(), &mut ps, Some(2), |_| {}));
+    assert_eq!(outcome, Outcome::Committed { two_phase: false });
+    assert_eq!(ps[0].log, ["commit"]);
+    assert_eq!(ps[1].log, ["commit"]);
+}

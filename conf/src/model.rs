@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::node_addr::NodeAddr;
-use crate::words::{AuthMethod, KeyType, Protocol, ReadConsistency};
+use crate::words::{AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency};
 
 /// A whole shardwire configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +112,9 @@ pub struct User {
     pub admin: bool,
     /// Read consistency for this user's sessions, overriding the proxy default.
     pub read_consistency: Option<ReadConsistency>,
+    /// The MySQL frontend's auth plugin for this user (default `mysql_native_password`;
+    /// a user with only a SCRAM verifier always uses `caching_sha2_password`).
+    pub mysql_auth: MysqlAuth,
 }
 
 impl fmt::Debug for User {

@@ -9,7 +9,7 @@ use crate::error::ConfigError;
 use crate::model::{Config, Database, ProxyConfig, Shard, Table, TableKind, User};
 use crate::node_addr::NodeAddr;
 use crate::reader::Section;
-use crate::words::{AuthMethod, KeyType, Protocol, ReadConsistency};
+use crate::words::{AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency};
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
@@ -37,6 +37,7 @@ const USER_KEYS: &[&str] = &[
     "password",
     "scram_sha256",
     "admin",
+    "mysql_auth",
     "read_consistency",
 ];
 const DATABASE_KEYS: &[&str] = &[
@@ -126,6 +127,9 @@ fn user(s: &Section) -> Result<User> {
         scram_sha256: s.opt_string("scram_sha256")?,
         admin: s.opt_bool("admin")?.unwrap_or(false),
         read_consistency: s.opt_parsed("read_consistency", str::parse::<ReadConsistency>)?,
+        mysql_auth: s
+            .opt_parsed("mysql_auth", str::parse::<MysqlAuth>)?
+            .unwrap_or(MysqlAuth::NativePassword),
     })
 }
 

@@ -97,6 +97,17 @@ word_enum! {
 }
 
 word_enum! {
+    /// The MySQL authentication plugin a user logs in with on the MySQL frontend:
+    /// `mysql_native_password | caching_sha2_password`.
+    MysqlAuth, "MySQL auth plugin", "mysql_native_password or caching_sha2_password" {
+        /// SHA-1 challenge-response (MariaDB's default).
+        NativePassword = "mysql_native_password",
+        /// SHA-256 fast path, with full authentication over TLS or RSA.
+        CachingSha2Password = "caching_sha2_password",
+    }
+}
+
+word_enum! {
     /// The wire protocol of a logical database and its backends: `postgres | mysql`.
     Protocol, "protocol", "postgres or mysql" {
         /// PostgreSQL.

@@ -52,6 +52,7 @@ fn user(name: &str, password: Option<&str>, scram: Option<&str>) -> User {
         scram_sha256: scram.map(str::to_owned),
         admin: false,
         read_consistency: None,
+        mysql_auth: shardwire_conf::MysqlAuth::NativePassword,
     }
 }
 

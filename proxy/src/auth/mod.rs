@@ -14,6 +14,8 @@
 //! resulting [`Credentials`] next to the loaded configuration.
 
 pub mod md5;
+/// The MySQL frontend's plugins, `mysql_native_password` and `caching_sha2_password`.
+pub mod mysql;
 pub mod sasl;
 pub mod scram;
 

@@ -26,6 +26,10 @@ pub enum StatementKind {
     Discard(DiscardKind),
     /// `DEALLOCATE [PREPARE] name`; `None` for `DEALLOCATE ALL`.
     Deallocate(Option<String>),
+    /// MySQL `USE db`: the client picks its default database, by name as written
+    /// (unquoted). The proxy answers it itself: a client sees one logical database, so
+    /// the name should be that database's (the backends' own database names may differ).
+    Use(String),
     /// Schema changes: `CREATE`, `ALTER`, `DROP`, `COMMENT`, `GRANT`, `REVOKE` ….
     Ddl,
     /// Other commands: `VACUUM`, `ANALYZE`, `LISTEN`, `NOTIFY`, cursors, SQL-level
@@ -97,7 +101,8 @@ pub enum SetCommand {
     /// `RESET ALL`.
     ResetAll,
     /// `SET TRANSACTION …`, `SET SESSION CHARACTERISTICS AS TRANSACTION …`,
-    /// `SET CONSTRAINTS …`: no single parameter; the statement as written.
+    /// `SET CONSTRAINTS …` (MySQL: `SET [SESSION] TRANSACTION …`): no single parameter;
+    /// the statement as written.
     Other {
         /// The whole statement (normalized spacing).
         text: String,
@@ -105,6 +110,10 @@ pub enum SetCommand {
         /// `SET CONSTRAINTS`, `SET LOCAL …`).
         local: bool,
     },
+    /// MySQL: several assignments in one statement (`SET autocommit = 1, @x = 2`), each
+    /// an [`Assign`](SetCommand::Assign) or [`Reset`](SetCommand::Reset), in order.
+    /// Never holds a `shardwire.*` setting (those must be set on their own).
+    Many(Vec<SetCommand>),
 }
 
 /// Prefix of the settings the proxy itself handles (DESIGN §6).
@@ -115,8 +124,36 @@ impl SetCommand {
     pub fn name(&self) -> Option<&str> {
         match self {
             SetCommand::Assign { name, .. } | SetCommand::Reset { name, .. } => Some(name),
-            SetCommand::ResetAll | SetCommand::Other { .. } => None,
+            SetCommand::ResetAll | SetCommand::Other { .. } | SetCommand::Many(_) => None,
         }
+    }
+
+    /// The assignments of the command: itself, or the parts of a
+    /// [`Many`](SetCommand::Many).
+    pub fn parts(&self) -> &[SetCommand] {
+        match self {
+            SetCommand::Many(parts) => parts,
+            one => std::slice::from_ref(one),
+        }
+    }
+
+    /// MySQL: what the command sets `autocommit` to (`0`/`1`, `OFF`/`ON`,
+    /// `FALSE`/`TRUE`, any case; the last such assignment of a
+    /// [`Many`](SetCommand::Many)); `None` if it does not set it. `SET autocommit =
+    /// DEFAULT` is `Some(true)`, the server default.
+    pub fn autocommit(&self) -> Option<bool> {
+        self.parts().iter().rev().find_map(|part| match part {
+            SetCommand::Assign { name, value, .. } if name == "autocommit" => {
+                let value = value.trim().trim_matches(['\'', '"']);
+                match value.to_ascii_lowercase().as_str() {
+                    "1" | "on" | "true" => Some(true),
+                    "0" | "off" | "false" => Some(false),
+                    _ => None,
+                }
+            }
+            SetCommand::Reset { name, .. } if name == "autocommit" => Some(true),
+            _ => None,
+        })
     }
 
     /// Whether this sets or resets a `shardwire.*` setting, which the proxy intercepts
@@ -143,7 +180,52 @@ impl SetCommand {
             }
             SetCommand::ResetAll => "RESET ALL".to_owned(),
             SetCommand::Other { text, .. } => text.clone(),
+            SetCommand::Many(parts) => parts
+                .iter()
+                .map(SetCommand::to_sql)
+                .collect::<Vec<_>>()
+                .join("; "),
         }
+    }
+
+    /// [`to_sql`](SetCommand::to_sql) for a MySQL server: `SET SESSION name = value`,
+    /// `SET @x = value`, `SET NAMES …`, `SET CHARACTER SET …`, `SET ROLE …`,
+    /// `SET SESSION name = DEFAULT`, or the text itself; a
+    /// [`Many`](SetCommand::Many) as one `SET` with its assignments.
+    pub fn to_mysql_sql(&self) -> String {
+        match self {
+            SetCommand::Other { .. } | SetCommand::ResetAll => self.to_sql(),
+            SetCommand::Many(parts) => {
+                let parts: Vec<String> = parts.iter().map(mysql_assignment).collect();
+                format!("SET {}", parts.join(", "))
+            }
+            one => format!("SET {}", mysql_assignment(one)),
+        }
+    }
+}
+
+/// One assignment of a MySQL `SET`, without the `SET`.
+fn mysql_assignment(command: &SetCommand) -> String {
+    match command {
+        SetCommand::Assign { name, value, .. } => match name.as_str() {
+            "names" => format!("NAMES {value}"),
+            "character set" => format!("CHARACTER SET {value}"),
+            "role" => format!("ROLE {value}"),
+            user if user.starts_with('@') => format!("{user} = {value}"),
+            _ => format!("SESSION {name} = {value}"),
+        },
+        SetCommand::Reset { name, .. } => match name.as_str() {
+            "names" => "NAMES DEFAULT".to_owned(),
+            "character set" => "CHARACTER SET DEFAULT".to_owned(),
+            _ => format!("SESSION {name} = DEFAULT"),
+        },
+        // Not produced inside a `Many`; kept whole.
+        SetCommand::Other { .. } | SetCommand::ResetAll => command.to_sql(),
+        SetCommand::Many(parts) => parts
+            .iter()
+            .map(mysql_assignment)
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 

@@ -1,29 +1,17 @@
 //! Which SQL dialect the router reads: the frontend that received the statement decides.
 //!
-//! The lexer, the keyword fast path and the sqlparser dialect all depend on it. Only
-//! PostgreSQL is implemented; the MySQL frontend arrives with its own issue, and until
-//! then a router built for MySQL refuses every statement with a clear error rather than
-//! reading MySQL with PostgreSQL's rules (backslash escapes and backquotes differ).
-
-use crate::error::RouteError;
+//! The lexer (`lexer`, `lexer_mysql`), the normalizer, the keyword fast path (`keyword`
+//! for PostgreSQL, `keyword_mysql` for MySQL) and the sqlparser dialect (`sql_dialect`)
+//! depend on it; everything after parsing — scan, key extraction, routing, the sharding
+//! function — is shared, with a few MySQL rules where the two databases differ (where
+//! `NULL`s sort, what a `LIMIT` may hold, DDL committing implicitly).
 
 /// The SQL dialect of the statements a [`Router`](crate::Router) receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Dialect {
     /// PostgreSQL: the PG frontend.
+    #[default]
     Postgres,
-    /// MySQL / MariaDB: the MySQL frontend (not implemented yet).
+    /// MySQL / MariaDB (default `sql_mode`): the MySQL frontend.
     MySql,
-}
-
-impl Dialect {
-    /// `Ok` when the router can read this dialect.
-    pub(crate) fn check_supported(self) -> Result<(), RouteError> {
-        match self {
-            Dialect::Postgres => Ok(()),
-            Dialect::MySql => Err(RouteError::unsupported(
-                "the MySQL dialect is not supported by the router yet",
-            )),
-        }
-    }
 }

@@ -10,6 +10,7 @@
 //! is split, see [`spread`]); a test checks that on a table of statements.
 
 use crate::command::StatementKind;
+use crate::dialect::Dialect;
 use crate::lexer::{Lexer, Token, TokenKind};
 use crate::plan::{KeyRoute, KeySource, StatementPlan, Target};
 use crate::schema::{Placement, Schema, TableClass};
@@ -70,7 +71,7 @@ pub(crate) fn plan(schema: &Schema, text: &str) -> Option<StatementPlan> {
                         sources,
                     };
                     if rows.len() > 1 {
-                        spread::split_insert_target(text, route, rows.len())
+                        spread::split_insert_target(text, route, rows.len(), Dialect::Postgres)
                     } else {
                         Target::Key(route)
                     }

@@ -9,6 +9,7 @@
 //! session acts on these statements itself instead of forwarding them blindly.
 
 use crate::command::{DiscardKind, StatementKind, TxnCommand};
+use crate::dialect::Dialect;
 use crate::error::RouteError;
 use crate::lexer::{Lexer, Token, TokenKind};
 use crate::literal::{Literal, LiteralKind};
@@ -182,7 +183,8 @@ fn deallocate(cursor: &mut Cursor<'_>) -> Result<StatementKind, RouteError> {
     name(cursor).map(|n| StatementKind::Deallocate(Some(n)))
 }
 
-/// A cursor over the tokens of one statement.
+/// A cursor over the tokens of one statement. Cloning it is how callers look ahead.
+#[derive(Clone)]
 pub(crate) struct Cursor<'a> {
     lexer: Lexer<'a>,
     text: &'a str,
@@ -190,10 +192,20 @@ pub(crate) struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     pub fn new(text: &'a str) -> Cursor<'a> {
+        Cursor::for_dialect(text, Dialect::Postgres)
+    }
+
+    /// A cursor over `text` written in `dialect`.
+    pub fn for_dialect(text: &'a str, dialect: Dialect) -> Cursor<'a> {
         Cursor {
-            lexer: Lexer::new(text),
+            lexer: Lexer::for_dialect(text, dialect),
             text,
         }
+    }
+
+    /// The dialect the cursor reads.
+    pub fn dialect(&self) -> Dialect {
+        self.lexer.dialect()
     }
 
     pub fn peek(&self) -> Option<Token> {
@@ -215,6 +227,11 @@ impl<'a> Cursor<'a> {
     /// The text of `token`.
     pub fn text(&self, token: &Token) -> &'a str {
         self.lexer.text(token)
+    }
+
+    /// The statement's text from byte `start` to byte `end` (token offsets).
+    pub fn slice(&self, start: usize, end: usize) -> &'a str {
+        self.text.get(start..end).unwrap_or("")
     }
 
     /// The rest of the statement from the next token on.
@@ -304,7 +321,7 @@ impl<'a> Cursor<'a> {
         let token = self.peek()?;
         let name = match token.kind {
             TokenKind::Word => self.text(&token).to_ascii_lowercase(),
-            TokenKind::QuotedIdent => unquote_ident(self.text(&token))?,
+            TokenKind::QuotedIdent => unquote_ident(self.text(&token), self.dialect())?,
             _ => return None,
         };
         self.next();
@@ -325,6 +342,7 @@ impl<'a> Cursor<'a> {
     pub fn string(&mut self) -> Option<String> {
         let token = self.peek()?;
         let kind = match token.kind {
+            TokenKind::String if self.dialect() == Dialect::MySql => LiteralKind::MySqlString,
             TokenKind::String => LiteralKind::String,
             TokenKind::EscapeString => LiteralKind::EscapeString,
             _ => return None,
@@ -350,10 +368,15 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The content of a quoted identifier `"…"` (`""` stands for `"`).
-fn unquote_ident(text: &str) -> Option<String> {
-    let body = text.strip_prefix('"')?.strip_suffix('"')?;
-    Some(body.replace("\"\"", "\""))
+/// The content of a quoted identifier `"…"` (`""` stands for `"`), in MySQL `` `…` ``
+/// (` `` ` stands for `` ` ``).
+pub(crate) fn unquote_ident(text: &str, dialect: Dialect) -> Option<String> {
+    let (quote, doubled, single) = match dialect {
+        Dialect::Postgres => ('"', "\"\"", "\""),
+        Dialect::MySql => ('`', "``", "`"),
+    };
+    let body = text.strip_prefix(quote)?.strip_suffix(quote)?;
+    Some(body.replace(doubled, single))
 }
 
 #[cfg(test)]

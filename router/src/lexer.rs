@@ -10,15 +10,22 @@
 //! `$L<n>` placeholders, and single-character
 //! operators and punctuation. It never fails: an unterminated string or comment runs to
 //! the end of the text, and the parser or PostgreSQL reports the error.
+//!
+//! The same tokens come out of MySQL text when the lexer is made for
+//! [`Dialect::MySql`](crate::Dialect): its rules differ enough (backslash escapes in every
+//! string, `"…"` strings, backquoted identifiers, `#` comments, executable comments, `?`
+//! parameters) to live in their own file, `lexer_mysql.rs`.
+
+use crate::dialect::Dialect;
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenKind {
     /// An unquoted identifier or keyword.
     Word,
-    /// A quoted identifier, `"…"` or `U&"…"`.
+    /// A quoted identifier, `"…"` or `U&"…"` (MySQL: `` `…` ``).
     QuotedIdent,
-    /// A standard string constant `'…'`.
+    /// A standard string constant `'…'` (MySQL: `'…'` or `"…"`, backslash escapes).
     String,
     /// An escape string constant `E'…'`.
     EscapeString,
@@ -27,7 +34,7 @@ pub(crate) enum TokenKind {
     OtherString,
     /// A numeric constant.
     Number,
-    /// A positional parameter `$n`.
+    /// A positional parameter `$n` (MySQL: `?`, or `$n` in normalized text).
     Param,
     /// A literal placeholder `$L<n>` of normalized text (not valid PostgreSQL).
     Placeholder,
@@ -63,12 +70,38 @@ pub(crate) struct Token {
 pub(crate) struct Lexer<'a> {
     src: &'a str,
     pos: usize,
+    /// MySQL's rules instead of PostgreSQL's (see `lexer_mysql.rs`).
+    mysql: bool,
+    /// Inside a MySQL executable comment `/*! … */`, whose closing `*/` is skipped.
+    in_executable_comment: bool,
 }
 
 impl<'a> Lexer<'a> {
-    /// A lexer at the start of `src`.
+    /// A PostgreSQL lexer at the start of `src`.
     pub fn new(src: &'a str) -> Lexer<'a> {
-        Lexer { src, pos: 0 }
+        Lexer {
+            src,
+            pos: 0,
+            mysql: false,
+            in_executable_comment: false,
+        }
+    }
+
+    /// A lexer for `dialect` at the start of `src`.
+    pub fn for_dialect(src: &'a str, dialect: Dialect) -> Lexer<'a> {
+        Lexer {
+            mysql: dialect == Dialect::MySql,
+            ..Lexer::new(src)
+        }
+    }
+
+    /// The dialect whose rules this lexer follows.
+    pub fn dialect(&self) -> Dialect {
+        if self.mysql {
+            Dialect::MySql
+        } else {
+            Dialect::Postgres
+        }
     }
 
     /// The text of `token`.
@@ -227,6 +260,9 @@ impl Iterator for Lexer<'_> {
 
     #[inline(always)]
     fn next(&mut self) -> Option<Token> {
+        if self.mysql {
+            return self.next_mysql();
+        }
         let space_before = self.skip_space();
         let start = self.pos;
         let first = *self.src.as_bytes().get(start)?;
@@ -308,6 +344,9 @@ fn string_kind(terminated: bool, kind: TokenKind) -> TokenKind {
         TokenKind::OtherString
     }
 }
+
+#[path = "lexer_mysql.rs"]
+mod mysql;
 
 /// Byte class: whitespace.
 const SPACE: u8 = 1;

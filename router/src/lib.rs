@@ -31,6 +31,11 @@
 //!   (DESIGN §5); a scattered read or spread write resolves to the set of shards it
 //!   runs on ([`Placement`]).
 //!
+//! The same steps read MySQL text when the router is made for [`Dialect::MySql`]: a lexer
+//! with MySQL's rules (`lexer_mysql`), MySQL's keyword fast path (`keyword_mysql`,
+//! `set_mysql`) and sqlparser's MySQL dialect (`sql_dialect`); `?` parameters are
+//! numbered like PostgreSQL's `$n`, so plans, parameters and resolution are shared.
+//!
 //! Entry point: [`Router`].
 
 pub mod hash;
@@ -44,6 +49,7 @@ mod error;
 mod fast_insert;
 mod key;
 mod keyword;
+mod keyword_mysql;
 mod lexer;
 mod literal;
 mod normalize;
@@ -57,7 +63,9 @@ mod scan;
 pub mod scatter;
 mod schema;
 mod set;
+mod set_mysql;
 pub mod spread;
+mod sql_dialect;
 mod value;
 
 pub use cache::CacheStats;
@@ -67,7 +75,7 @@ pub use command::{
 pub use dialect::Dialect;
 pub use error::{sqlstate, RouteError};
 pub use literal::{Literal, LiteralKind};
-pub use normalize::{normalize, Normalized};
+pub use normalize::{normalize, normalize_for, Normalized};
 pub use params::{oid, NoParams, ParamSource, ParamValue};
 pub use plan::{
     KeyRoute, KeySource, Placement, Plan, Routed, Scattered, Spread, StatementPlan, Target,

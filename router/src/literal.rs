@@ -4,6 +4,8 @@
 //! computed when a plan needs it (a shard-key value, a transaction id), by the rules of
 //! PostgreSQL's scanner: `''` inside standard strings, and the backslash escapes of
 //! `E'…'` strings (`\n`, octal, `\x` hex, `\u`/`\U` Unicode with surrogate pairs).
+//! MySQL strings (`'…'` and `"…"`) follow MySQL's rules instead, see
+//! [`LiteralKind::MySqlString`].
 
 use std::borrow::Cow;
 
@@ -25,6 +27,10 @@ pub enum LiteralKind {
     String,
     /// An escape string constant `E'…'` (backslash escapes).
     EscapeString,
+    /// A MySQL string constant, `'…'` or `"…"`: a doubled quote stands for one, and `\`
+    /// escapes as MySQL defines (`\0 \b \n \r \t \Z`, `\%` and `\_` keep their
+    /// backslash, any other character stands for itself).
+    MySqlString,
 }
 
 impl<'a> Literal<'a> {
@@ -45,6 +51,7 @@ impl<'a> Literal<'a> {
             LiteralKind::EscapeString => {
                 decode_escapes(strip_quotes(self.text, 1)?).map(Cow::Owned)
             }
+            LiteralKind::MySqlString => mysql_value(self.text),
         }
     }
 }
@@ -52,6 +59,50 @@ impl<'a> Literal<'a> {
 /// The text between the quotes of a string constant with a `prefix`-byte prefix.
 fn strip_quotes(text: &str, prefix: usize) -> Option<&str> {
     text.get(prefix..)?.strip_prefix('\'')?.strip_suffix('\'')
+}
+
+/// The value of a MySQL string constant (see [`LiteralKind::MySqlString`]); borrowed
+/// when it holds no escapes.
+fn mysql_value(text: &str) -> Option<Cow<'_, [u8]>> {
+    let quote = *text.as_bytes().first()?;
+    if !matches!(quote, b'\'' | b'"') || text.len() < 2 || !text.ends_with(quote as char) {
+        return None;
+    }
+    let body = &text.as_bytes()[1..text.len() - 1];
+    if !body.iter().any(|&b| b == b'\\' || b == quote) {
+        return Some(Cow::Borrowed(body));
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if b == quote {
+            // A doubled quote inside the string (the lexer saw to it that it is one).
+            out.push(quote);
+            i += 2;
+            continue;
+        }
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        // A backslash at the very end escaped the closing quote: unterminated.
+        let &c = body.get(i + 1)?;
+        i += 2;
+        match c {
+            b'0' => out.push(0),
+            b'b' => out.push(0x08),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'Z' => out.push(0x1a),
+            // Kept for LIKE patterns, where they mean a literal `%` / `_`.
+            b'%' | b'_' => out.extend_from_slice(&[b'\\', c]),
+            other => out.push(other),
+        }
+    }
+    Some(Cow::Owned(out))
 }
 
 /// Decodes the body of an `E'…'` string as PostgreSQL does.
@@ -153,5 +204,21 @@ mod tests {
         );
         assert_eq!(value("'unterminated", LiteralKind::String), None);
         assert_eq!(value("E'\\", LiteralKind::EscapeString), None);
+    }
+
+    #[test]
+    fn mysql_strings_decode_mysql_escapes_in_either_quote() {
+        let mysql = |text| value(text, LiteralKind::MySqlString);
+        assert_eq!(mysql("'plain'"), Some(b"plain".to_vec()));
+        assert_eq!(mysql(r#""it's""#), Some(b"it's".to_vec()));
+        assert_eq!(mysql(r"'it\'s'"), Some(b"it's".to_vec()));
+        assert_eq!(mysql("'a''b'"), Some(b"a'b".to_vec()));
+        assert_eq!(mysql(r#""a""b\"""#), Some(b"a\"b\"".to_vec()));
+        assert_eq!(
+            mysql(r"'\0\b\n\r\t\Z\\\%\_\q'"),
+            Some(b"\0\x08\n\r\t\x1a\\\\%\\_q".to_vec())
+        );
+        assert_eq!(mysql(r"'open\'"), None);
+        assert_eq!(mysql("'"), None);
     }
 }

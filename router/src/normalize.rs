@@ -15,10 +15,20 @@
 //! dollar-quoted strings. A `-` directly before a number is folded into the literal where
 //! it can only be a sign (`id = -5`, `VALUES (-5)`).
 //!
+//! MySQL text ([`normalize_for`] with [`Dialect::MySql`]) is read by MySQL's lexical rules
+//! and normalized the same way, with three additions: string literals are
+//! [`LiteralKind::MySqlString`]s (both quotes, backslash escapes); each `?` parameter
+//! becomes `$1`, `$2` … in order of appearance, so that plans refer to parameters as they
+//! do for PostgreSQL ([`KeySource::Param`](crate::KeySource::Param)); and a client
+//! identifier that starts with `$` (legal in MySQL) is backquoted, so that `$…` in
+//! normalized text is always the normalizer's own. A string after a character-set
+//! introducer (`_utf8mb4'…'`) stays verbatim like a typed literal.
+//!
 //! Cost: one pass of the [`lexer`](crate::lexer), one output string and two small vectors.
 
 use std::ops::Range;
 
+use crate::dialect::Dialect;
 use crate::lexer::{Lexer, Token, TokenKind};
 use crate::literal::{Literal, LiteralKind};
 
@@ -76,6 +86,29 @@ const KEYWORD_STATEMENTS: &[&str] = &[
     "discard",
     "deallocate",
     "prepare",
+];
+
+/// First words of the MySQL statements the keyword fast path classifies (see
+/// `keyword_mysql`).
+const MYSQL_KEYWORD_STATEMENTS: &[&str] = &[
+    "begin",
+    "start",
+    "commit",
+    "rollback",
+    "savepoint",
+    "release",
+    "set",
+    "show",
+    "use",
+    "xa",
+    "lock",
+    "unlock",
+    "kill",
+    "flush",
+    "do",
+    "prepare",
+    "execute",
+    "deallocate",
 ];
 
 /// Words after which a `-` before a number can only be a sign.
@@ -151,15 +184,41 @@ impl Prev {
             _ => false,
         }
     }
+
+    /// MySQL: a type word, or a character-set introducer (`_utf8mb4`).
+    fn is_mysql_type_word(self, sql: &[u8]) -> bool {
+        match self {
+            Prev::Word(start, _) if sql.get(start) == Some(&b'_') => true,
+            _ => self.is_type_word(sql),
+        }
+    }
 }
 
-/// Normalizes `sql`: see the module documentation.
+/// Normalizes PostgreSQL text `sql`: see the module documentation.
 pub fn normalize(sql: &str) -> Normalized<'_> {
+    normalize_for(sql, Dialect::Postgres)
+}
+
+/// Normalizes `sql` written in `dialect`: see the module documentation.
+pub fn normalize_for(sql: &str, dialect: Dialect) -> Normalized<'_> {
+    let mysql = dialect == Dialect::MySql;
+    let keyword_statements = if mysql {
+        MYSQL_KEYWORD_STATEMENTS
+    } else {
+        KEYWORD_STATEMENTS
+    };
+    let string_kind = if mysql {
+        LiteralKind::MySqlString
+    } else {
+        LiteralKind::String
+    };
     let bytes = sql.as_bytes();
     let mut out = Output::new(sql);
     let mut literals = Vec::with_capacity(sql.len() / 6 + 1);
     let mut statements = Vec::with_capacity(1);
-    let mut lexer = Lexer::new(sql);
+    let mut lexer = Lexer::for_dialect(sql, dialect);
+    // MySQL `?` parameters seen so far.
+    let mut params = 0usize;
     // The statement being built.
     let mut in_statement = false;
     let mut statement = StatementText {
@@ -194,19 +253,42 @@ pub fn normalize(sql: &str) -> Normalized<'_> {
             statement.raw = token.start..token.end;
             let word = bytes.get(token.start..token.end).unwrap_or(b"");
             statement.keyword = token.kind == TokenKind::Word
-                && (is_one_of(word, KEYWORD_STATEMENTS)
-                    || (word.eq_ignore_ascii_case(b"copy")
+                && (is_one_of(word, keyword_statements)
+                    || (!mysql
+                        && word.eq_ignore_ascii_case(b"copy")
                         && lexer.peek().is_some_and(|t| t.kind != TokenKind::Open)));
             false
         };
         after_placeholder = false;
 
+        if mysql && !statement.keyword {
+            match token.kind {
+                TokenKind::Param if first == b'?' => {
+                    params += 1;
+                    out.param(params, space);
+                    after_placeholder = true;
+                    prev = Prev::Value;
+                    continue;
+                }
+                TokenKind::Word | TokenKind::Param | TokenKind::Placeholder if first == b'$' => {
+                    out.backquoted(&token, space);
+                    prev = Prev::Value;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        let type_word = |prev: Prev| {
+            if mysql {
+                prev.is_mysql_type_word(bytes)
+            } else {
+                prev.is_type_word(bytes)
+            }
+        };
         let literal = match token.kind {
             _ if statement.keyword => None,
             TokenKind::Number => Some((token.start, token.end, LiteralKind::Number)),
-            TokenKind::String if !prev.is_type_word(bytes) => {
-                Some((token.start, token.end, LiteralKind::String))
-            }
+            TokenKind::String if !type_word(prev) => Some((token.start, token.end, string_kind)),
             TokenKind::EscapeString if !prev.is_type_word(bytes) => {
                 Some((token.start, token.end, LiteralKind::EscapeString))
             }
@@ -317,6 +399,24 @@ impl<'a> Output<'a> {
             self.out.push(b' ');
         }
         self.out.extend_from_slice(text);
+    }
+
+    /// Writes `token` (an identifier) in backquotes, after a space if `space`.
+    fn backquoted(&mut self, token: &Token, space: bool) {
+        self.push(b"`", space);
+        let text = self
+            .sql
+            .as_bytes()
+            .get(token.start..token.end)
+            .unwrap_or(b"");
+        self.out.extend_from_slice(text);
+        self.out.push(b'`');
+    }
+
+    /// Writes the parameter `$<n>` (a MySQL `?`), after a space if `space`.
+    fn param(&mut self, n: usize, space: bool) {
+        self.push(b"$", space);
+        self.out.extend_from_slice(n.to_string().as_bytes());
     }
 
     /// Writes the placeholder `$L<n>`, after a space if `space`.

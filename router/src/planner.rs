@@ -18,21 +18,31 @@
 //! running it anywhere could silently miss rows of a sharded table. Maintenance commands
 //! sqlparser lacks (`REINDEX`, `CLUSTER`, `VACUUM (…)`, `ALTER SYSTEM` …) are recognized
 //! by their leading words first.
+//!
+//! MySQL text ([`Schema::dialect`]) takes the same way with its own keyword fast path
+//! (`keyword_mysql`) and sqlparser's MySQL dialect (`sql_dialect`); it has no `COPY` (the
+//! word is unparsable MySQL, routed as such) and no token-level `INSERT` recognizer (the
+//! parser path plans its inserts). One rule is MySQL's own: its schema changes and
+//! maintenance commit implicitly and cannot run inside an XA transaction, so when they
+//! run on every shard they do so outside the distributed transaction.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::sync::Arc;
+
 use sqlparser::ast::Statement;
-use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use crate::classify::{classify, Rule};
 use crate::command::StatementKind;
+use crate::dialect::Dialect;
 use crate::error::RouteError;
 use crate::normalize::Normalized;
 use crate::plan::{Plan, StatementPlan, Target};
 use crate::scan::Scan;
 use crate::schema::Schema;
-use crate::{fast_insert, keyword, route, scatter, spread};
+use crate::sql_dialect::parser_dialect;
+use crate::{fast_insert, keyword, keyword_mysql, route, scatter, spread};
 
 /// Plans every statement of `normalized` (made from `sql`); `parses` counts sqlparser
 /// runs.
@@ -72,6 +82,9 @@ fn plan_statement(
     keyword: bool,
     parses: &AtomicU64,
 ) -> StatementPlan {
+    if schema.dialect() == Dialect::MySql {
+        return plan_mysql_statement(schema, text, raw, keyword, parses);
+    }
     if keyword {
         if let Some(classified) = keyword::classify(text) {
             let (kind, target) = match classified {
@@ -94,6 +107,28 @@ fn plan_statement(
     parsed_plan(schema, text, raw, parses)
 }
 
+/// [`plan_statement`] for MySQL text.
+fn plan_mysql_statement(
+    schema: &Schema,
+    text: &str,
+    raw: &str,
+    keyword: bool,
+    parses: &AtomicU64,
+) -> StatementPlan {
+    if keyword {
+        if let Some(plan) = keyword_mysql::plan(schema, text, raw) {
+            return plan;
+        }
+    }
+    let mut plan = parsed_plan(schema, text, raw, parses);
+    if let Target::Spread(spread) = &mut plan.target {
+        if matches!(plan.kind, StatementKind::Ddl | StatementKind::Utility) {
+            Arc::make_mut(spread).transactional = false;
+        }
+    }
+    plan
+}
+
 /// Plans one statement through sqlparser.
 pub(crate) fn parsed_plan(
     schema: &Schema,
@@ -101,11 +136,11 @@ pub(crate) fn parsed_plan(
     raw: &str,
     parses: &AtomicU64,
 ) -> StatementPlan {
-    let error = match parse(text, parses) {
+    let error = match parse(text, parses, schema.dialect()) {
         Ok(statement) => return analyze(schema, &statement, text, false),
         Err(error) => error,
     };
-    if let Ok(statement) = parse(raw, parses) {
+    if let Ok(statement) = parse(raw, parses, schema.dialect()) {
         return analyze(schema, &statement, text, true);
     }
     if let Some(plan) = spread::unparsed_maintenance(schema, text, raw) {
@@ -125,10 +160,10 @@ pub(crate) fn parsed_plan(
     }
 }
 
-/// Parses exactly one statement.
-fn parse(text: &str, parses: &AtomicU64) -> Result<Statement, String> {
+/// Parses exactly one statement of `dialect`.
+fn parse(text: &str, parses: &AtomicU64, dialect: Dialect) -> Result<Statement, String> {
     parses.fetch_add(1, Ordering::Relaxed);
-    let mut statements = Parser::new(&PostgreSqlDialect {})
+    let mut statements = Parser::new(parser_dialect(dialect))
         .try_with_sql(text)
         .and_then(|mut parser| parser.parse_statements())
         .map_err(|e| e.to_string())?;

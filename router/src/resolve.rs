@@ -190,7 +190,9 @@ impl KeyRoute {
                 })?;
                 let origin = match literal.kind {
                     LiteralKind::Number => TextOrigin::Number,
-                    LiteralKind::String | LiteralKind::EscapeString => TextOrigin::Text,
+                    LiteralKind::String | LiteralKind::EscapeString | LiteralKind::MySqlString => {
+                        TextOrigin::Text
+                    }
                 };
                 if matches!(source, KeySource::Literal(_)) {
                     let shard = shard_of_text(&value, origin, key_type, shards)

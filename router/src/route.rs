@@ -18,6 +18,7 @@
 //! refined by the [`spread`] analysis afterwards (from the planner).
 
 use crate::command::StatementKind;
+use crate::dialect::Dialect;
 use crate::error::RouteError;
 use crate::lexer::{Lexer, TokenKind};
 use crate::plan::{KeyRoute, KeySource, Target};
@@ -126,13 +127,17 @@ pub(crate) fn reference_write(verb: &str, info: &TableInfo) -> RouteError {
 /// table (an AST shape the scan does not know, or a column or alias named like a
 /// configured table): refusing is safer than routing without it.
 pub(crate) fn unseen_mention(schema: &Schema, scan: &Scan<'_>, text: &str) -> Option<RouteError> {
-    let lexer = Lexer::new(text);
+    let lexer = Lexer::for_dialect(text, schema.dialect());
+    let quote = match schema.dialect() {
+        Dialect::Postgres => '"',
+        Dialect::MySql => '`',
+    };
     let mut word = String::new();
     for token in lexer {
         let text = lexer.text(&token);
         let bare = match token.kind {
             TokenKind::Word => text,
-            TokenKind::QuotedIdent => text.trim_matches('"'),
+            TokenKind::QuotedIdent => text.trim_matches(quote),
             _ => continue,
         };
         word.clear();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::cache::{CacheStats, PlanCache};
 use crate::dialect::Dialect;
 use crate::error::{sqlstate, RouteError};
-use crate::normalize::{normalize, Normalized};
+use crate::normalize::{normalize_for, Normalized};
 use crate::params::NoParams;
 use crate::plan::{Placement, Plan, Routed, Scattered, Spread, Target};
 use crate::planner;
@@ -51,7 +51,7 @@ impl Router {
     /// A router whose caches hold about `capacity` plans each.
     pub fn with_cache_capacity(schema: Schema, dialect: Dialect, capacity: usize) -> Router {
         Router {
-            schema,
+            schema: schema.for_dialect(dialect),
             dialect,
             simple: PlanCache::new(capacity),
             prepared: PlanCache::new(capacity),
@@ -72,8 +72,7 @@ impl Router {
     /// [`Routed::spread`]; in a multi-statement string either is refused (`0A000`).
     /// Fails with the error of a statement that cannot run (see [`Plan::resolve`]).
     pub fn route_simple(&self, sql: &str) -> Result<Routed, RouteError> {
-        self.dialect.check_supported()?;
-        let normalized = normalize(sql);
+        let normalized = self.normalize(sql);
         let plan = if normalized.is_single_keyword_statement() {
             // `SET x = <value>` and friends: cheap to plan, and their values would fill
             // the cache with one-off texts.
@@ -153,11 +152,10 @@ impl Router {
     /// (`42601`, as PostgreSQL) and for invalid shard-key literals (`22P02`); other
     /// refusals stay in the plan, to be reported at Bind/Execute.
     pub fn prepare(&self, sql: &str, param_types: &[u32]) -> Result<Arc<Plan>, RouteError> {
-        self.dialect.check_supported()?;
         if let Some(plan) = self.prepared.get(sql, param_types) {
             return Ok(plan);
         }
-        let normalized = normalize(sql);
+        let normalized = self.normalize(sql);
         if normalized.statements.len() > 1 {
             return Err(RouteError::syntax(
                 "cannot insert multiple commands into a prepared statement",
@@ -174,6 +172,19 @@ impl Router {
             Arc::new(plan.bind_literals(&normalized.literals)?)
         };
         Ok(self.prepared.insert(sql, param_types, plan))
+    }
+
+    /// The dialect this router reads.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Normalizes `sql` by this router's dialect: the literals a plan of
+    /// [`Router::route_simple`] refers to ([`KeySource::Literal`](crate::KeySource),
+    /// [`SqlTemplate::render`](crate::SqlTemplate::render),
+    /// [`InsertSplit::split`](crate::InsertSplit::split)) are this text's.
+    pub fn normalize<'a>(&self, sql: &'a str) -> Normalized<'a> {
+        normalize_for(sql, self.dialect)
     }
 
     /// Cache and parser counters.

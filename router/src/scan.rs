@@ -8,6 +8,11 @@
 //! `INSERT` into one), signs of writing (`FOR UPDATE`, `nextval(…)`, data-modifying
 //! `WITH`), and shapes shardwire refuses outright (an `UPDATE` of the shard key, an
 //! `INSERT` that does not name the key column).
+//!
+//! MySQL shapes: `INSERT … SET key = v` pins the row like `VALUES`; `ON DUPLICATE KEY
+//! UPDATE` may not assign the key (it could move the row, like `ON CONFLICT DO UPDATE`);
+//! `REPLACE` and `INSERT IGNORE` are inserts; MySQL's lock and sequence functions
+//! (`GET_LOCK`, `NEXTVAL` …) make a `SELECT` a write.
 
 use std::ops::ControlFlow;
 
@@ -17,6 +22,7 @@ use sqlparser::ast::{
     UpdateTableFromKind, Visit, Visitor,
 };
 
+use crate::dialect::Dialect;
 use crate::error::RouteError;
 use crate::key::{key_condition, last_part, names_column, value_source, Binding};
 use crate::plan::KeySource;
@@ -52,6 +58,17 @@ const WRITING_FUNCTIONS: &[&str] = &[
     "lo_from_bytea",
     "pg_switch_wal",
     "pg_create_restore_point",
+];
+
+/// MySQL's functions that write, take locks or read the session's own writes.
+const MYSQL_WRITING_FUNCTIONS: &[&str] = &[
+    "get_lock",
+    "release_lock",
+    "release_all_locks",
+    "nextval",
+    "setval",
+    "lastval",
+    "last_insert_id",
 ];
 
 /// One table reference.
@@ -186,6 +203,29 @@ impl<'s> Scan<'s> {
                     return self.refuse(key_update(table, key));
                 }
             }
+        }
+        if let Some(OnInsert::DuplicateKeyUpdate(assignments)) = &insert.on {
+            if assignments.iter().any(|a| assigns(&a.target, key)) {
+                return self.refuse(RouteError::unsupported(format_args!(
+                    "INSERT … ON DUPLICATE KEY UPDATE changes the shard key \"{key}\" of \
+                     sharded table \"{table}\", which may move the row to another shard"
+                )));
+            }
+        }
+        if !insert.assignments.is_empty() {
+            // MySQL's `INSERT … SET col = v, …`: one row.
+            let value = insert
+                .assignments
+                .iter()
+                .find(|a| assigns(&a.target, key))
+                .map(|a| &a.value);
+            return match value.and_then(value_source) {
+                Some(source) => self.found_key(info, vec![source]),
+                None => self.refuse(RouteError::unsupported(format_args!(
+                    "INSERT … SET into sharded table \"{table}\" must set its shard key \
+                     \"{key}\" to a constant or a parameter"
+                ))),
+            };
         }
         let position = insert.columns.iter().position(|c| names_column(c, key));
         let (Some(position), Some(source)) = (position, &insert.source) else {
@@ -421,9 +461,11 @@ impl Visitor for Scan<'_> {
 
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
         if let Expr::Function(function) = expr {
-            if last_part(&function.name)
-                .is_some_and(|name| WRITING_FUNCTIONS.contains(&name.as_str()))
-            {
+            let writing = match self.schema.dialect() {
+                Dialect::Postgres => WRITING_FUNCTIONS,
+                Dialect::MySql => MYSQL_WRITING_FUNCTIONS,
+            };
+            if last_part(&function.name).is_some_and(|name| writing.contains(&name.as_str())) {
                 self.writes = true;
             }
         }

@@ -9,11 +9,23 @@
 //! `accounts` (found through `search_path`). Tables that are not configured are
 //! *unsharded* and live on shard 0; tables of `pg_catalog` and `information_schema` (and
 //! unqualified `pg_*` names) are system catalogs, present on every shard.
+//!
+//! A router for MySQL text reads names by MySQL's rules ([`Schema::for_dialect`]): the
+//! qualifier of `db.t` is a database, which the router cannot map (the backends' database
+//! names are their own), so a qualified name that is not configured as such falls back
+//! to its bare table name (`otherdb.accounts` is still the sharded `accounts`: refusing
+//! or routing by key is safer than sending a sharded table's query to shard 0); and the
+//! system catalogs are the tables of `information_schema`, `mysql`,
+//! `performance_schema` and `sys`. Names compare case-insensitively in both dialects,
+//! backquoted or not (as MariaDB with `lower_case_table_names = 1`; on servers that
+//! compare table names by case, `Accounts` is still taken for a configured `accounts`).
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 
 use shardwire_conf::{Database, KeyType, TableKind};
+
+use crate::dialect::Dialect;
 
 /// How a configured table is spread over the shards.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +80,8 @@ pub struct Schema {
     by_name: HashMap<String, usize>,
     /// The unqualified table name → index into `tables`, for spotting mentions in text.
     by_bare_name: HashMap<String, usize>,
+    /// How statements name tables (see the module documentation).
+    dialect: Dialect,
 }
 
 impl Schema {
@@ -79,7 +93,19 @@ impl Schema {
             tables: Vec::new(),
             by_name: HashMap::new(),
             by_bare_name: HashMap::new(),
+            dialect: Dialect::Postgres,
         }
+    }
+
+    /// This schema for statements written in `dialect`. [`Router::new`](crate::Router::new)
+    /// calls it with the router's dialect.
+    pub fn for_dialect(self, dialect: Dialect) -> Schema {
+        Schema { dialect, ..self }
+    }
+
+    /// The dialect the schema reads names by.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// The layout of a configured logical database: its shard count and its
@@ -171,6 +197,9 @@ impl Schema {
         if let Some(&index) = found {
             return TableClass::Configured(&self.tables[index]);
         }
+        if self.dialect == Dialect::MySql {
+            return self.classify_mysql(schema, table);
+        }
         let catalog = match schema {
             Some(schema) => schema == "pg_catalog" || schema == "information_schema",
             None => table.starts_with("pg_"),
@@ -179,6 +208,20 @@ impl Schema {
             TableClass::Catalog
         } else {
             TableClass::Unsharded
+        }
+    }
+
+    /// [`Schema::classify`] for MySQL, once the name was not found as written.
+    fn classify_mysql(&self, database: Option<&str>, table: &str) -> TableClass<'_> {
+        let Some(database) = database else {
+            return TableClass::Unsharded;
+        };
+        if let Some(&index) = self.by_name.get(table) {
+            return TableClass::Configured(&self.tables[index]);
+        }
+        match database {
+            "information_schema" | "mysql" | "performance_schema" | "sys" => TableClass::Catalog,
+            _ => TableClass::Unsharded,
         }
     }
 

@@ -16,6 +16,7 @@ use super::limit::{paging, Paging};
 use super::template::SqlTemplate;
 use super::values::item_expr;
 use super::{colocate, grouped, nested, streamed, ScatterPlan};
+use crate::dialect::Dialect;
 use crate::error::{sqlstate, RouteError};
 use crate::schema::Schema;
 
@@ -82,7 +83,7 @@ pub(crate) fn analyze(
         ));
     };
     let combines = aggregates(query, select) || !group_by.is_empty() || select.having.is_some();
-    let merge = if combines && !scope.groups_by_key(group_by) {
+    let mut merge = if combines && !scope.groups_by_key(group_by) {
         let (items, merge) = grouped::plan(query, select, group_by, &scope, &paging, distinct)?;
         shard_select.projection = items;
         shard_select.having = None;
@@ -100,14 +101,21 @@ pub(crate) fn analyze(
             distinct,
             table,
         )?;
-        paging.apply_to_shard(&mut shard);
+        paging.apply_to_shard(&mut shard, schema.dialect());
         merge
     };
+    if schema.dialect() == Dialect::MySql {
+        // MySQL sorts NULLs first when ascending, last when descending (and has no
+        // `NULLS FIRST`/`LAST` to say otherwise).
+        for key in &mut merge.order_by {
+            key.nulls_first = !key.descending;
+        }
+    }
     let sql = shard.to_string();
     let shard_sql = if inline {
         SqlTemplate::inline(sql)
     } else {
-        SqlTemplate::new(sql)
+        SqlTemplate::for_dialect(sql, schema.dialect())
     };
     Ok(ScatterPlan {
         shard_sql,

@@ -6,7 +6,6 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use super::spec::{Condition, MergeSpec, Operand, OutputRef, ValueRef};
-use super::template::SqlTemplate;
 use super::ScatterPlan;
 use crate::error::{sqlstate, RouteError};
 use crate::literal::Literal;
@@ -83,7 +82,7 @@ impl ScatterPlan {
         literals: &[Literal<'_>],
     ) -> Result<Target, RouteError> {
         let mut plan = ScatterPlan {
-            shard_sql: SqlTemplate::fixed(self.shard_sql.render(literals)?),
+            shard_sql: self.shard_sql.fold_literals(literals)?,
             key: self.key.clone(),
             merge: self.merge.clone(),
         };

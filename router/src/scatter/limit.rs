@@ -6,11 +6,17 @@
 //! `OFFSET`. An offset without a limit leaves the shard query unlimited. The values must
 //! be known per execution (a constant, a literal or a parameter) since the merge reads
 //! them; anything computed is refused.
+//!
+//! MySQL's `LIMIT` takes constants and parameters only, no expressions (nor `CAST(… AS
+//! BIGINT)`), so there a shard's limit is the client's limit when there is no offset,
+//! and no limit at all when there is one: correct, at the cost of shards sending rows
+//! the merge skips. `LIMIT offset, count` reads like `LIMIT count OFFSET offset`.
 
 use sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr, LimitClause, Query, Value};
 
 use super::spec::ValueRef;
 use super::values::{is_null, shown, value_ref};
+use crate::dialect::Dialect;
 use crate::error::RouteError;
 
 /// The paging of a query: what the merge applies, and the expressions as written.
@@ -84,10 +90,14 @@ pub(crate) fn paging(query: &Query, table: &str) -> Result<Paging, RouteError> {
 
 impl Paging {
     /// Replaces the paging of `query` (a shard's copy) with the rows each shard sends:
-    /// the first `limit + offset`.
-    pub fn apply_to_shard(&self, query: &mut Query) {
+    /// the first `limit + offset` (MySQL: see the module documentation).
+    pub fn apply_to_shard(&self, query: &mut Query, dialect: Dialect) {
         query.fetch = None;
-        query.limit_clause = self.limit_expr.as_ref().map(|limit| {
+        let limit = match (&self.offset_expr, dialect) {
+            (Some(_), Dialect::MySql) => None,
+            _ => self.limit_expr.as_ref(),
+        };
+        query.limit_clause = limit.map(|limit| {
             let limit = match &self.offset_expr {
                 None => limit.clone(),
                 Some(offset) => Expr::BinaryOp {

@@ -12,6 +12,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::{SpreadAction, SpreadPlan, SpreadResults, SpreadShards};
+use crate::dialect::Dialect;
 use crate::error::RouteError;
 use crate::lexer::{Lexer, TokenKind};
 use crate::literal::Literal;
@@ -47,8 +48,13 @@ pub(crate) fn params_refusal() -> RouteError {
 /// The target of a multi-row `INSERT` (`rows` rows, normalized text `text`) whose key
 /// route has one source per row: a spread split, or the key route itself if the text's
 /// rows cannot be told apart.
-pub(crate) fn split_insert_target(text: &str, route: KeyRoute, rows: usize) -> Target {
-    match InsertSplit::new(text, route.clone(), rows) {
+pub(crate) fn split_insert_target(
+    text: &str,
+    route: KeyRoute,
+    rows: usize,
+    dialect: Dialect,
+) -> Target {
+    match InsertSplit::new(text, route.clone(), rows, dialect) {
         Some(split) => Target::Spread(Arc::new(SpreadPlan {
             shards: SpreadShards::Key(route),
             action: SpreadAction::SplitInsert(split),
@@ -60,27 +66,28 @@ pub(crate) fn split_insert_target(text: &str, route: KeyRoute, rows: usize) -> T
 }
 
 impl InsertSplit {
-    /// The split of `text`, whose `VALUES` list must have `rows` rows, one key source
-    /// each in `key`.
-    fn new(text: &str, key: KeyRoute, rows: usize) -> Option<InsertSplit> {
+    /// The split of `text` (written in `dialect`), whose `VALUES` list must have `rows`
+    /// rows, one key source each in `key`.
+    fn new(text: &str, key: KeyRoute, rows: usize, dialect: Dialect) -> Option<InsertSplit> {
         if key.sources.len() != rows || rows < 2 {
             return None;
         }
-        let ranges = row_ranges(text)?;
+        let ranges = row_ranges(text, dialect)?;
         if ranges.len() != rows {
             return None;
         }
         let first = ranges.first()?.start;
         let last = ranges.last()?.end;
-        let params = Lexer::new(text).any(|t| t.kind == TokenKind::Param);
+        let params = Lexer::for_dialect(text, dialect).any(|t| t.kind == TokenKind::Param);
+        let template = |piece: &str| SqlTemplate::for_dialect(piece.to_owned(), dialect);
         Some(InsertSplit {
             key,
-            head: SqlTemplate::new(text.get(..first)?),
+            head: template(text.get(..first)?),
             rows: ranges
                 .iter()
-                .map(|r| text.get(r.clone()).map(SqlTemplate::new))
+                .map(|r| text.get(r.clone()).map(template))
                 .collect::<Option<_>>()?,
-            tail: SqlTemplate::new(text.get(last..)?),
+            tail: template(text.get(last..)?),
             params,
         })
     }
@@ -145,7 +152,7 @@ impl InsertSplit {
         shards: NonZeroU32,
         literals: &[Literal<'_>],
     ) -> Result<bool, RouteError> {
-        let fixed = |t: &SqlTemplate| t.render(literals).map(SqlTemplate::fixed);
+        let fixed = |t: &SqlTemplate| t.fold_literals(literals);
         self.head = fixed(&self.head)?;
         self.tail = fixed(&self.tail)?;
         for row in &mut self.rows {
@@ -175,8 +182,8 @@ impl InsertSplit {
 
 /// The byte ranges of the rows of the `VALUES` list of an `INSERT`'s normalized text:
 /// the parenthesized groups after the first top-level `VALUES`, separated by commas.
-fn row_ranges(text: &str) -> Option<Vec<Range<usize>>> {
-    let mut lexer = Lexer::new(text);
+fn row_ranges(text: &str, dialect: Dialect) -> Option<Vec<Range<usize>>> {
+    let mut lexer = Lexer::for_dialect(text, dialect);
     let mut depth = 0usize;
     loop {
         let token = lexer.next()?;

@@ -26,6 +26,7 @@ use sqlparser::ast::{
 
 use super::insert::split_insert_target;
 use super::{check, SpreadPlan, SpreadResults, SpreadShards};
+use crate::dialect::Dialect;
 use crate::error::RouteError;
 use crate::plan::{KeySource, Target};
 use crate::scan::Scan;
@@ -59,7 +60,7 @@ pub(crate) fn write_target(
         };
     }
     if let Statement::Insert(insert) = statement {
-        return insert_target(insert, routed, text);
+        return insert_target(insert, routed, text, schema.dialect());
     }
     let Some(table) = written_sharded(scan) else {
         return routed;
@@ -68,6 +69,18 @@ pub(crate) fn write_target(
         if !several(&route.sources) {
             return routed;
         }
+    }
+    if limited(statement) {
+        // MySQL's `UPDATE`/`DELETE … LIMIT n` on every shard would change up to n rows
+        // on each.
+        return match routed {
+            Target::Key(_) => routed,
+            _ => Target::AllShards(RouteError::unsupported(format_args!(
+                "{verb} … LIMIT on sharded table \"{table}\" runs on several shards, where \
+                 the limit would apply to each shard's rows; pin the shard key or drop the \
+                 LIMIT"
+            ))),
+        };
     }
     let spread = check::sharded_write(schema, statement, verb, table)
         .and_then(|()| scope_of(schema, &from, selection, table, &scan.ctes));
@@ -86,6 +99,15 @@ pub(crate) fn write_target(
     }
 }
 
+/// Whether `statement` is an `UPDATE`/`DELETE` with MySQL's `LIMIT`.
+fn limited(statement: &Statement) -> bool {
+    match statement {
+        Statement::Update(update) => update.limit.is_some(),
+        Statement::Delete(delete) => delete.limit.is_some(),
+        _ => false,
+    }
+}
+
 /// The target of an `INSERT` of plain rows (no function calls) into a reference table,
 /// as the fast path finds it: what [`write_target`] gives for it too.
 pub(crate) fn reference_insert() -> Target {
@@ -93,7 +115,7 @@ pub(crate) fn reference_insert() -> Target {
 }
 
 /// A multi-row `INSERT … VALUES` into a sharded table, one key source per row: split.
-fn insert_target(insert: &Insert, routed: Target, text: &str) -> Target {
+fn insert_target(insert: &Insert, routed: Target, text: &str, dialect: Dialect) -> Target {
     let Target::Key(route) = routed else {
         return routed;
     };
@@ -112,7 +134,7 @@ fn insert_target(insert: &Insert, routed: Target, text: &str) -> Target {
         _ => 0,
     };
     if rows > 1 {
-        split_insert_target(text, route, rows)
+        split_insert_target(text, route, rows, dialect)
     } else {
         Target::Key(route)
     }

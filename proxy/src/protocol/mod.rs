@@ -2,4 +2,6 @@
 //! builders for the few messages the proxy must look inside or make. Everything else is
 //! forwarded as opaque frames.
 
+/// The MySQL client/server protocol (frontend and MariaDB backends).
+pub mod mysql;
 pub mod pg;

@@ -17,6 +17,7 @@
 //!   (`warnings`, `errors`, `profiles`) on any shard, for the session to send where its
 //!   last statement ran; every other `SHOW` (`TABLES`, `DATABASES`, `VARIABLES`,
 //!   `CREATE TABLE t` …): a [`StatementKind::Read`] on shard 0, which holds every table;
+//! - `DESCRIBE t` / `DESC t`: a read on shard 0, like `SHOW COLUMNS`;
 //! - `USE db`: [`StatementKind::Use`], answered by the proxy;
 //! - `LOCK TABLES` of unsharded tables and `UNLOCK TABLES`: [`StatementKind::Utility`]
 //!   on shard 0 (the session must keep its server connection until `UNLOCK TABLES`: the
@@ -59,6 +60,7 @@ pub(crate) fn plan(schema: &Schema, text: &str, raw: &str) -> Option<StatementPl
             .map(|n| any_shard(StatementKind::Transaction(TxnCommand::Release(n)))),
         "set" => set_mysql::set(&mut cursor).map(|c| any_shard(StatementKind::Set(c))),
         "show" => show(&mut cursor),
+        "describe" | "desc" => Ok(fixed(StatementKind::Read, Target::Shard(0))),
         "use" => name(&mut cursor).map(|db| any_shard(StatementKind::Use(db))),
         "xa" => Err(RouteError::unsupported(
             "distributed transactions are the proxy's own; XA commands from clients are \
@@ -264,6 +266,30 @@ fn flush(cursor: &mut Cursor<'_>) -> Result<StatementPlan, RouteError> {
         StatementKind::Utility,
         Target::Spread(Arc::new(plan)),
     ))
+}
+
+/// The plan of a MySQL schema change or maintenance command that sqlparser cannot read
+/// (`ALTER TABLE t DISABLE KEYS` from `mysqldump`, `OPTIMIZE TABLE`, `REPAIR TABLE`,
+/// `CHECK TABLE` …): like the ones it reads, every shard (outside a transaction) when it
+/// mentions a configured table, else shard 0. `None` for other statements.
+pub(crate) fn unparsed_maintenance(
+    schema: &Schema,
+    text: &str,
+    raw: &str,
+) -> Option<StatementPlan> {
+    let mut cursor = Cursor::for_dialect(text, Dialect::MySql);
+    let kind = match cursor.word()?.as_str() {
+        "alter" | "create" | "drop" | "rename" => StatementKind::Ddl,
+        "optimize" | "repair" | "check" | "analyze" => StatementKind::Utility,
+        _ => return None,
+    };
+    let target = if schema.first_mentioned(raw).is_some() {
+        let plan = SpreadPlan::everywhere(false, SpreadResults::Copies);
+        Target::Spread(Arc::new(plan))
+    } else {
+        Target::Shard(0)
+    };
+    Some(fixed(kind, target))
 }
 
 #[cfg(test)]

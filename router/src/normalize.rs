@@ -109,6 +109,8 @@ const MYSQL_KEYWORD_STATEMENTS: &[&str] = &[
     "prepare",
     "execute",
     "deallocate",
+    "describe",
+    "desc",
 ];
 
 /// Words after which a `-` before a number can only be a sign.

@@ -6,6 +6,23 @@
 //! ([`value`](crate::value)); binary-format ones by the parameter's type OID, or by their
 //! length when the client left the type unspecified (OID 0): 2, 4 or 8 bytes for the
 //! integer types, 16 for uuid, the raw bytes for text.
+//!
+//! MySQL's prepared statements (`COM_STMT_EXECUTE`) use the same [`ParamValue`], with no
+//! field added: the router numbers the `?`s of the statement text 1, 2 … in order of
+//! appearance, and [`ParamSource::param`]`(n)` must give the value of the n-th `?`. The
+//! MySQL frontend converts each value to what this module already reads, which keeps
+//! MySQL's wire types out of the router:
+//! - integers (`TINY`, `SHORT`, `LONG`, `LONGLONG`, `INT24`, little-endian, signed or
+//!   unsigned by the parameter's flag): rendered as decimal text, [`ParamValue::text`]
+//!   (an unsigned value above `i64::MAX` is then `22003` for an integer key, as it
+//!   should be);
+//! - strings and decimals (`VAR_STRING`, `STRING`, `VARCHAR`, `BLOB` …, `NEWDECIMAL`: a
+//!   length-prefixed byte string on the wire): the bytes as a text-format value
+//!   (`ParamValue { bytes: Some(b), binary: false, type_oid: 0 }`), read like a string
+//!   literal — `'42'` for an integer key, a 36-character uuid for a uuid key;
+//! - `NULL` (the null bitmap): [`ParamValue::null`], shard 0;
+//! - other types (floats, dates) are no valid shard key: passing them as text makes the
+//!   router refuse them (`22P02`) rather than guess.
 
 use std::num::NonZeroU32;
 

@@ -120,13 +120,28 @@ fn plan_mysql_statement(
             return plan;
         }
     }
-    let mut plan = parsed_plan(schema, text, raw, parses);
+    let mut plan = match share_lock_as_for_share(text) {
+        // sqlparser lacks the old spelling; the plan holds no SQL of a locking read.
+        Some(rewritten) => parsed_plan(schema, &rewritten, raw, parses),
+        None => parsed_plan(schema, text, raw, parses),
+    };
     if let Target::Spread(spread) = &mut plan.target {
-        if matches!(plan.kind, StatementKind::Ddl | StatementKind::Utility) {
+        let implicit_commit = matches!(plan.kind, StatementKind::Ddl | StatementKind::Utility)
+            || route::command_words(text) == "TRUNCATE";
+        if implicit_commit {
             Arc::make_mut(spread).transactional = false;
         }
     }
     plan
+}
+
+/// `… LOCK IN SHARE MODE` (MySQL's old spelling of `FOR SHARE`) as `… FOR SHARE`.
+fn share_lock_as_for_share(text: &str) -> Option<String> {
+    const OLD: &str = " lock in share mode";
+    let at = text.len().checked_sub(OLD.len())?;
+    let tail = text.get(at..)?;
+    tail.eq_ignore_ascii_case(OLD)
+        .then(|| format!("{} FOR SHARE", &text[..at]))
 }
 
 /// Plans one statement through sqlparser.
@@ -143,7 +158,11 @@ pub(crate) fn parsed_plan(
     if let Ok(statement) = parse(raw, parses, schema.dialect()) {
         return analyze(schema, &statement, text, true);
     }
-    if let Some(plan) = spread::unparsed_maintenance(schema, text, raw) {
+    let maintenance = match schema.dialect() {
+        Dialect::Postgres => spread::unparsed_maintenance(schema, text, raw),
+        Dialect::MySql => keyword_mysql::unparsed_maintenance(schema, text, raw),
+    };
+    if let Some(plan) = maintenance {
         return plan;
     }
     let target = match schema.first_mentioned(raw) {

@@ -470,6 +470,25 @@ fn writes_functions_and_ddl_follow_mysql_rules() {
 }
 
 #[test]
+fn mysql_only_shapes_route_too() {
+    let router = mysql();
+    assert_eq!(routed(&router, "DESCRIBE `accounts`"), Some(0));
+    assert_eq!(routed(&router, "DESC accounts"), Some(0));
+    let sql = "SELECT * FROM accounts WHERE id = 5 LOCK IN SHARE MODE";
+    assert_eq!(routed(&router, sql), int(5));
+    assert_eq!(kind(&router, sql), StatementKind::Write);
+    assert!(
+        !spread(&router, "TRUNCATE TABLE accounts")
+            .plan
+            .transactional
+    );
+    // mysqldump's MyISAM hint, which sqlparser cannot read: every shard.
+    let keys = spread(&router, "/*!40000 ALTER TABLE `accounts` DISABLE KEYS */;");
+    assert!(!keys.plan.transactional);
+    assert_eq!(routed(&router, "OPTIMIZE TABLE unsharded_things"), Some(0));
+}
+
+#[test]
 fn refusals_carry_sqlstates() {
     let router = mysql();
     let err: RouteError = router

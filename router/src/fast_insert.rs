@@ -8,6 +8,10 @@
 //! (`None`) on anything else, which then takes the parser path. It must produce the same
 //! plan as the parser path would (a multi-row insert whose rows may need several shards
 //! is split, see [`spread`]); a test checks that on a table of statements.
+//!
+//! MySQL text takes it too, read with MySQL's lexer (backquoted names, `$n` for `?`);
+//! MySQL's own forms (`INSERT … SET`, `ON DUPLICATE KEY UPDATE`, `REPLACE`, `IGNORE`,
+//! `VALUE`) fall outside the recognized shape and take the parser path.
 
 use crate::command::StatementKind;
 use crate::dialect::Dialect;
@@ -18,7 +22,7 @@ use crate::spread;
 
 /// The plan of `text` (one normalized statement) if it is a plain `INSERT … VALUES`.
 pub(crate) fn plan(schema: &Schema, text: &str) -> Option<StatementPlan> {
-    let mut p = Tokens::new(text);
+    let mut p = Tokens::new(text, schema.dialect());
     if !(p.eat_word("insert") && p.eat_word("into")) {
         return None;
     }
@@ -71,7 +75,7 @@ pub(crate) fn plan(schema: &Schema, text: &str) -> Option<StatementPlan> {
                         sources,
                     };
                     if rows.len() > 1 {
-                        spread::split_insert_target(text, route, rows.len(), Dialect::Postgres)
+                        spread::split_insert_target(text, route, rows.len(), schema.dialect())
                     } else {
                         Target::Key(route)
                     }
@@ -94,12 +98,15 @@ struct Tokens<'a> {
     words: Vec<&'a str>,
     /// A value calls a function (`now()`).
     calls: bool,
+    /// How identifiers are quoted.
+    dialect: Dialect,
 }
 
 impl<'a> Tokens<'a> {
-    fn new(text: &'a str) -> Tokens<'a> {
+    fn new(text: &'a str, dialect: Dialect) -> Tokens<'a> {
         Tokens {
-            lexer: Lexer::new(text),
+            lexer: Lexer::for_dialect(text, dialect),
+            dialect,
             words: Vec::new(),
             calls: false,
         }
@@ -145,8 +152,15 @@ impl<'a> Tokens<'a> {
         let text = self.text(&token);
         let name = match token.kind {
             TokenKind::Word => text.to_ascii_lowercase(),
-            TokenKind::QuotedIdent if !text.contains("\"\"") => {
-                text.trim_matches('"').to_ascii_lowercase()
+            TokenKind::QuotedIdent => {
+                let (quote, doubled) = match self.dialect {
+                    Dialect::Postgres => ('"', "\"\""),
+                    Dialect::MySql => ('`', "``"),
+                };
+                if text.contains(doubled) {
+                    return None;
+                }
+                text.trim_matches(quote).to_ascii_lowercase()
             }
             _ => return None,
         };

@@ -6,7 +6,8 @@ use std::sync::atomic::AtomicU64;
 use shardwire_conf::KeyType;
 
 use super::*;
-use crate::normalize::normalize;
+use crate::dialect::Dialect;
+use crate::normalize::{normalize, normalize_for};
 use crate::planner::parsed_plan;
 
 fn schema() -> Schema {
@@ -46,6 +47,45 @@ fn the_fast_path_plans_inserts_exactly_as_the_parser_path_does() {
     ] {
         let (fast, slow) = both(sql);
         assert_eq!(fast.as_ref(), Some(&slow), "{sql}");
+    }
+}
+
+/// [`both`] for MySQL text.
+fn both_mysql(sql: &str) -> (Option<StatementPlan>, StatementPlan) {
+    let schema = schema().for_dialect(Dialect::MySql);
+    let normalized = normalize_for(sql, Dialect::MySql);
+    let text = normalized.statements().next().expect("one statement");
+    (
+        plan(&schema, text),
+        parsed_plan(&schema, text, sql, &AtomicU64::new(0)),
+    )
+}
+
+#[test]
+fn mysql_inserts_take_the_fast_path_with_the_parsers_plan() {
+    for sql in [
+        "INSERT INTO `accounts` (`id`, balance) VALUES (1, 2)",
+        "insert into Accounts (balance, ID) values (-2, 1), (?, ?), (NULL, 'x')",
+        "INSERT INTO app.accounts (id, b) VALUES (?, now())",
+        r#"INSERT INTO users (`name`) VALUES ('it\'s'), ("b\"c")"#,
+        "INSERT INTO countries (code) VALUES ('fr')",
+        "INSERT INTO things (a, b) VALUES (1, 2), (3, 4)",
+    ] {
+        let (fast, slow) = both_mysql(sql);
+        assert_eq!(fast.as_ref(), Some(&slow), "{sql}");
+    }
+    for sql in [
+        "INSERT INTO accounts (id) VALUES (1) ON DUPLICATE KEY UPDATE b = 1",
+        "INSERT INTO accounts SET id = 1",
+        "INSERT IGNORE INTO accounts (id) VALUES (1)",
+        "REPLACE INTO accounts (id) VALUES (1)",
+        "INSERT INTO accounts (id) VALUE (1)",
+        "INSERT INTO accounts (`i``d`) VALUES (1)",
+        "INSERT INTO accounts (id) VALUES (@x)",
+        "INSERT INTO users (name) VALUES (_utf8mb4'x')",
+    ] {
+        let (fast, _) = both_mysql(sql);
+        assert_eq!(fast, None, "{sql}");
     }
 }
 

@@ -19,12 +19,13 @@
 //! sqlparser lacks (`REINDEX`, `CLUSTER`, `VACUUM (…)`, `ALTER SYSTEM` …) are recognized
 //! by their leading words first.
 //!
-//! MySQL text ([`Schema::dialect`]) takes the same way with its own keyword fast path
-//! (`keyword_mysql`) and sqlparser's MySQL dialect (`sql_dialect`); it has no `COPY` (the
-//! word is unparsable MySQL, routed as such) and no token-level `INSERT` recognizer (the
-//! parser path plans its inserts). One rule is MySQL's own: its schema changes and
-//! maintenance commit implicitly and cannot run inside an XA transaction, so when they
-//! run on every shard they do so outside the distributed transaction.
+//! MySQL text (a schema made for [`Dialect::MySql`]) takes the same way with its own
+//! keyword fast path (`keyword_mysql`), its own words for unparsable maintenance, and
+//! sqlparser's MySQL dialect (`sql_dialect`); it has no `COPY` (the word is unparsable
+//! MySQL, routed as such), and `… LOCK IN SHARE MODE` is planned as `… FOR SHARE`. One
+//! rule is MySQL's own: schema changes, maintenance and `TRUNCATE` commit implicitly and
+//! cannot run inside an XA transaction, so when they run on every shard they do so
+//! outside the distributed transaction.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -119,6 +120,9 @@ fn plan_mysql_statement(
         if let Some(plan) = keyword_mysql::plan(schema, text, raw) {
             return plan;
         }
+    }
+    if let Some(plan) = fast_insert::plan(schema, text) {
+        return plan;
     }
     let mut plan = match share_lock_as_for_share(text) {
         // sqlparser lacks the old spelling; the plan holds no SQL of a locking read.

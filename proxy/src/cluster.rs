@@ -10,6 +10,7 @@ use shardwire_router::{Dialect, Router, Schema};
 use tokio::sync::OnceCell;
 
 use crate::auth::Credentials;
+use crate::backend::mysql::pool::MyNodePool;
 use crate::backend::pg::NodeInfo;
 use crate::backend::pool::NodePool;
 use crate::frontend::pg::statements::StatementRegistry;
@@ -66,6 +67,66 @@ impl DatabaseRuntime {
     }
 }
 
+/// One MySQL shard at run time.
+#[derive(Debug)]
+pub struct MyShardRuntime {
+    /// Position in the config.
+    pub index: u32,
+    /// The primary's pool.
+    pub primary: MyNodePool,
+    /// The replicas' pools, in config order.
+    pub replicas: Vec<MyNodePool>,
+}
+
+/// One logical database served by the MySQL frontend.
+#[derive(Debug)]
+pub struct MyDatabaseRuntime {
+    /// Its configuration.
+    pub config: Database,
+    /// The router (MySQL dialect).
+    pub router: Router,
+    /// Its shards, in order.
+    pub shards: Vec<MyShardRuntime>,
+}
+
+impl MyDatabaseRuntime {
+    fn build(db: &Database, config: &Config) -> MyDatabaseRuntime {
+        let pool = |i: usize, role: String, addr: &shardwire_conf::NodeAddr| {
+            let node = Arc::new(NodeInfo::new(db, i, &role, addr));
+            MyNodePool::new(
+                node,
+                config.proxy.pool_size as usize,
+                config.proxy.pool_timeout,
+            )
+        };
+        let shards = db
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, shard)| MyShardRuntime {
+                index: i as u32,
+                primary: pool(i, "primary".to_string(), &shard.primary),
+                replicas: shard
+                    .replicas
+                    .iter()
+                    .enumerate()
+                    .map(|(r, addr)| pool(i, format!("replica{r}"), addr))
+                    .collect(),
+            })
+            .collect();
+        MyDatabaseRuntime {
+            config: db.clone(),
+            router: Router::new(Schema::from_database(db), Dialect::MySql),
+            shards,
+        }
+    }
+
+    /// The shard with this index.
+    pub fn shard(&self, index: u32) -> Option<&MyShardRuntime> {
+        self.shards.get(index as usize)
+    }
+}
+
 /// A user at run time.
 #[derive(Debug)]
 pub struct UserRuntime {
@@ -75,6 +136,10 @@ pub struct UserRuntime {
     pub admin: bool,
     /// What to check the password against.
     pub credentials: Credentials,
+    /// What the MySQL frontend checks the password against.
+    pub mysql: crate::auth::mysql::MysqlCredentials,
+    /// The MySQL auth plugin configured for the user.
+    pub mysql_auth: shardwire_conf::MysqlAuth,
 }
 
 /// Everything sessions need, built from a [`Config`].
@@ -83,6 +148,7 @@ pub struct Cluster {
     /// The configuration it was built from.
     pub config: Config,
     databases: HashMap<String, Arc<DatabaseRuntime>>,
+    mysql_databases: HashMap<String, Arc<MyDatabaseRuntime>>,
     users: HashMap<String, Arc<UserRuntime>>,
 }
 
@@ -90,9 +156,11 @@ impl Cluster {
     /// Builds pools (connections open lazily) and routers. Must run inside a tokio runtime.
     pub fn build(config: Config) -> Result<Cluster, String> {
         let mut databases = HashMap::new();
+        let mut mysql_databases = HashMap::new();
         for db in &config.databases {
-            if db.protocol != Protocol::Postgres {
-                // The MySQL frontend is not built yet; its databases are ignored.
+            if db.protocol == Protocol::Mysql {
+                let runtime = MyDatabaseRuntime::build(db, &config);
+                mysql_databases.insert(db.name.clone(), Arc::new(runtime));
                 continue;
             }
             let shards = db
@@ -140,6 +208,8 @@ impl Cluster {
                 Arc::new(UserRuntime {
                     name: user.name.clone(),
                     admin: user.admin,
+                    mysql: crate::auth::mysql::MysqlCredentials::from_credentials(&credentials),
+                    mysql_auth: user.mysql_auth,
                     credentials,
                 }),
             );
@@ -147,6 +217,7 @@ impl Cluster {
         Ok(Cluster {
             config,
             databases,
+            mysql_databases,
             users,
         })
     }
@@ -156,12 +227,22 @@ impl Cluster {
         self.databases.get(name)
     }
 
+    /// A database of the MySQL frontend.
+    pub fn mysql_database(&self, name: &str) -> Option<&Arc<MyDatabaseRuntime>> {
+        self.mysql_databases.get(name)
+    }
+
+    /// Every database of the MySQL frontend.
+    pub fn mysql_databases(&self) -> impl Iterator<Item = &Arc<MyDatabaseRuntime>> {
+        self.mysql_databases.values()
+    }
+
     /// A configured user.
     pub fn user(&self, name: &str) -> Option<&Arc<UserRuntime>> {
         self.users.get(name)
     }
 
-    /// Every running database.
+    /// Every database of the PostgreSQL frontend.
     pub fn databases(&self) -> impl Iterator<Item = &Arc<DatabaseRuntime>> {
         self.databases.values()
     }

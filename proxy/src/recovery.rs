@@ -1,5 +1,6 @@
 //! Recovery of two-phase commits (DESIGN §7), the I/O half: at start and every
-//! `recovery_interval`, per PostgreSQL database with several shards, look at every shard
+//! `recovery_interval`, per database with several shards (PostgreSQL in `pass`, MySQL
+//! XA in `xa`), look at every shard
 //! primary and resolve the prepared `sw_` transactions coordinators left behind —
 //! commit those whose decision row exists, roll back those without one once older than
 //! `twopc_grace` — then delete decision rows nobody needs any more. What to do is decided
@@ -13,6 +14,7 @@
 
 mod pass;
 mod primary;
+mod xa;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -23,6 +25,7 @@ use crate::cluster::{Cluster, DatabaseRuntime};
 
 pub(crate) use primary::control_client;
 pub use primary::DECISION_TABLE_DDL;
+pub(crate) use xa::ensure_decision_tables;
 
 /// A prepared transaction the last pass saw and did not resolve; the rows of the admin
 /// statement `SHOW shardwire.transactions` (see [`in_doubt`]).
@@ -136,6 +139,16 @@ pub async fn recover_once(cluster: &Cluster, grace: Duration) -> Result<Summary,
         problems.extend(pass.unreachable.iter().map(|n| format!("{n} unreachable")));
         let mut last = LAST_PASS.write().unwrap_or_else(|e| e.into_inner());
         last.insert(name, pass.in_doubt);
+    }
+    for db in cluster.mysql_databases().filter(|db| db.shards.len() > 1) {
+        let pass = xa::recover_database(db, grace, timeout).await;
+        summary.committed += pass.summary.committed;
+        summary.rolled_back += pass.summary.rolled_back;
+        summary.decisions_deleted += pass.summary.decisions_deleted;
+        summary.in_doubt += pass.in_doubt.len();
+        problems.extend(pass.unreachable.iter().map(|n| format!("{n} unreachable")));
+        let mut last = LAST_PASS.write().unwrap_or_else(|e| e.into_inner());
+        last.insert(db.config.name.clone(), pass.in_doubt);
     }
     metrics::gauge!(crate::metrics::TWOPC_IN_DOUBT).set(summary.in_doubt as f64);
     if problems.is_empty() {

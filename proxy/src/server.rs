@@ -16,6 +16,8 @@ use crate::cluster::Cluster;
 pub struct ProxyHandle {
     /// Where the PostgreSQL frontend listens.
     pub postgres_addr: Option<SocketAddr>,
+    /// Where the MySQL frontend listens, when enabled.
+    pub mysql_addr: Option<SocketAddr>,
     /// The shared run-time state.
     pub cluster: Arc<Cluster>,
     tasks: Vec<JoinHandle<()>>,
@@ -44,12 +46,14 @@ impl ProxyHandle {
 pub async fn start(config: Config) -> Result<ProxyHandle, String> {
     let cluster = Arc::new(Cluster::build(config)?);
     crate::startup_check::check(&cluster.config).await?;
+    crate::recovery::ensure_decision_tables(&cluster).await;
     if let Some(addr) = cluster.config.proxy.admin_listen {
         crate::metrics::install(addr)?;
     }
     let cancels = Arc::new(CancelRegistry::default());
     let mut tasks = Vec::new();
     let mut postgres_addr = None;
+    let mut mysql_addr = None;
     for db in cluster.databases() {
         for shard in db.shards.iter().filter(|s| !s.replicas.is_empty()) {
             tasks.push(tokio::spawn(crate::monitor::run(
@@ -75,11 +79,40 @@ pub async fn start(config: Config) -> Result<ProxyHandle, String> {
         let cluster = cluster.clone();
         tasks.push(tokio::spawn(accept_pg(listener, cluster, cancels)));
     }
+    if let Some(addr) = cluster.config.proxy.mysql_listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("proxy.mysql_listen: cannot listen on {addr}: {e}"))?;
+        mysql_addr = listener.local_addr().ok();
+        crate::frontend::mysql::prepare_rsa_keys(&cluster);
+        tracing::info!(addr = %mysql_addr.unwrap_or(addr), "MySQL frontend listening");
+        tasks.push(tokio::spawn(accept_mysql(listener, cluster.clone())));
+    }
     Ok(ProxyHandle {
         postgres_addr,
+        mysql_addr,
         cluster,
         tasks,
     })
+}
+
+async fn accept_mysql(listener: TcpListener, cluster: Arc<Cluster>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                tracing::debug!(%peer, "MySQL client connected");
+                let cluster = cluster.clone();
+                tokio::spawn(async move {
+                    crate::frontend::mysql::serve_client(stream, cluster).await;
+                    tracing::debug!(%peer, "MySQL client disconnected");
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
 }
 
 async fn accept_pg(listener: TcpListener, cluster: Arc<Cluster>, cancels: Arc<CancelRegistry>) {

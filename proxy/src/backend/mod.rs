@@ -2,5 +2,6 @@
 //! connections ([`pg`]) and per-node pools of them ([`pool`]).
 
 pub mod control;
+pub mod mysql;
 pub mod pg;
 pub mod pool;

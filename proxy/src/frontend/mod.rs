@@ -1,4 +1,5 @@
 //! Client-facing protocol front ends. Each turns its protocol's frames into router calls
-//! and backend traffic; today only PostgreSQL.
+//! and backend traffic.
 
+pub mod mysql;
 pub mod pg;

@@ -4,4 +4,6 @@
 
 /// The MySQL client/server protocol (frontend and MariaDB backends).
 pub mod mysql;
+/// Reading and writing MySQL packets on sockets.
+pub mod mysql_stream;
 pub mod pg;

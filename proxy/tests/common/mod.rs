@@ -4,6 +4,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod mysql;
 pub mod raw;
 
 use std::sync::mpsc;

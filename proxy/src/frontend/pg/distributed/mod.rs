@@ -22,13 +22,13 @@ use crate::protocol::pg::build;
 use crate::protocol::pg::sqlstate;
 use crate::protocol::pg::tag::txn_status;
 
-pub(super) use failpoint::failpoint;
+pub(crate) use failpoint::failpoint;
 use participant::PgParticipant;
 pub use participant::DECISION_TABLE;
 pub(super) use spread_batch::spreads_in_extended;
 
 /// This process's coordinator id (48 random bits) and next transaction number.
-fn next_txn() -> TxnId {
+pub(crate) fn next_txn() -> TxnId {
     static INSTANCE: OnceLock<u64> = OnceLock::new();
     static SEQUENCE: AtomicU64 = AtomicU64::new(1);
     TxnId {

@@ -1,0 +1,363 @@
+//! What the MySQL session decides itself: `SET` (tracked for replay, `autocommit` and
+//! `shardwire.*` kept by the proxy), `SHOW shardwire.*`, how a commit's outcome is told,
+//! and statements that write several shards.
+
+use std::sync::Arc;
+
+use std::num::NonZeroU32;
+
+use shardwire_router::{
+    normalize_for, Dialect, Routed, SetCommand, SpreadAction, SpreadPlan, SpreadResults,
+};
+use shardwire_txn::commit::{Failure, Outcome};
+
+use super::forward::{AnswerKind, Sink};
+use super::query::Request;
+use super::reply;
+use super::session::Session;
+use super::xa::ClientTxn;
+use crate::protocol::mysql::errcode;
+use crate::protocol::mysql_stream::{put_packet, Packet};
+
+impl Session {
+    /// `SET …`.
+    pub(super) async fn set_command(
+        &mut self,
+        packet: &Packet,
+        _routed: &Routed,
+        command: SetCommand,
+    ) {
+        let parts = command.parts();
+        if let Some(shardwire) = parts.iter().find(|p| p.is_shardwire()) {
+            if parts.len() > 1 {
+                reply::err(
+                    self,
+                    1,
+                    errcode::ER_NOT_SUPPORTED_YET,
+                    "shardwire.* settings must be set on their own",
+                );
+                return;
+            }
+            self.set_shardwire(shardwire);
+            return;
+        }
+        if let Some(on) = command.autocommit() {
+            if parts.len() > 1 {
+                reply::err(
+                    self,
+                    1,
+                    errcode::ER_NOT_SUPPORTED_YET,
+                    "shardwire: set autocommit in a statement of its own",
+                );
+                return;
+            }
+            if on && !self.autocommit && (self.txn.is_some() || self.pinned.is_some()) {
+                // Turning autocommit on commits the open transaction.
+                if !self.commit_open().await {
+                    return;
+                }
+            }
+            self.autocommit = on;
+            reply::ok(self, 1, 0, 0, "");
+            return;
+        }
+        // Anything else is the server's to check: run it where the session's statements
+        // run now, and replay it on every connection that serves the session later.
+        let statement: Arc<str> = Arc::from(command.to_mysql_sql());
+        let Some(ended) = self
+            .execute(
+                None,
+                false,
+                Request::Raw(packet.raw()),
+                AnswerKind::Results,
+                Sink::Client,
+            )
+            .await
+        else {
+            return;
+        };
+        if ended.error.is_some() {
+            return;
+        }
+        let transient = matches!(command, SetCommand::Other { local: true, .. });
+        if transient {
+            return;
+        }
+        let key = command
+            .name()
+            .map(str::to_string)
+            .unwrap_or_else(|| statement.to_string());
+        self.settings.retain(|(name, _)| *name != key);
+        self.settings.push((key, statement.clone()));
+        // The connection that ran it has it now; keep its record in step so it is not
+        // replayed there (`SET @n = @n + 1` must run once).
+        self.mark_applied(&statement);
+    }
+
+    fn mark_applied(&mut self, statement: &Arc<str>) {
+        let settings = self.settings.clone();
+        let update = |conn: &mut crate::backend::mysql::conn::MyConn| {
+            if conn.applied.len() + 1 == settings.len()
+                || conn.applied.iter().any(|a| Arc::ptr_eq(a, statement))
+            {
+                conn.applied = settings.iter().map(|(_, s)| s.clone()).collect();
+            } else {
+                // Out of step (the setting replaced an earlier one): reset on next use.
+                conn.applied.push(Arc::from("/* shardwire: stale */"));
+            }
+        };
+        if let Some(pinned) = self.pinned.as_mut() {
+            update(&mut pinned.conn);
+        }
+        if let Some(txn) = self.txn.as_mut() {
+            for branch in &mut txn.branches {
+                update(&mut branch.conn);
+            }
+        }
+    }
+
+    fn set_shardwire(&mut self, command: &SetCommand) {
+        let result = match command {
+            SetCommand::Assign { name, value, .. } => {
+                let short = name.trim_start_matches("shardwire.");
+                if short == "session_token" {
+                    Err(
+                        "shardwire.session_token is not available on the MySQL frontend yet"
+                            .to_string(),
+                    )
+                } else {
+                    self.shardwire.set(short, value)
+                }
+            }
+            _ => Err("only SET shardwire.<name> = <value> is supported".to_string()),
+        };
+        match result {
+            Ok(()) => reply::ok(self, 1, 0, 0, ""),
+            Err(message) => reply::err(self, 1, errcode::ER_WRONG_VALUE_FOR_VAR, &message),
+        }
+    }
+
+    /// `SHOW shardwire.<name>`.
+    pub(super) fn show_shardwire(&mut self, name: &str) {
+        let short = name.trim_start_matches("shardwire.");
+        match self.shardwire.show(short) {
+            Ok(value) => reply::rows(self, &[name], &[vec![Some(value)]]),
+            Err(message) => reply::err(self, 1, errcode::ER_UNKNOWN_SYSTEM_VARIABLE, &message),
+        }
+    }
+
+    /// Commits whatever is open; `true` on success (the error is sent otherwise).
+    async fn commit_open(&mut self) -> bool {
+        if let Some(mut pinned) = self.pinned.take() {
+            return match pinned.conn.query("COMMIT").await {
+                Ok(answer) if answer.error.is_none() => true,
+                Ok(answer) => {
+                    let message = answer.error.map(|e| e.message).unwrap_or_default();
+                    reply::err(self, 1, errcode::ER_ERROR_DURING_COMMIT, &message);
+                    false
+                }
+                Err(e) => {
+                    super::forward::lost(self, &e);
+                    false
+                }
+            };
+        }
+        match self.txn.take() {
+            Some(txn) => report_commit(self, txn.commit().await),
+            None => true,
+        }
+    }
+
+    /// A statement that writes several shards: each runs it inside one transaction (the
+    /// client's, or one of its own committed at the end), affected rows summed. Schema
+    /// changes cannot run inside XA, so they run shard by shard outside any transaction.
+    pub(super) async fn run_spread(
+        &mut self,
+        packet: &Packet,
+        plan: &Arc<SpreadPlan>,
+        shards: &[u32],
+    ) {
+        let shard_count = NonZeroU32::new(self.db.shards.len() as u32).unwrap_or(NonZeroU32::MIN);
+        let statements = match spread_statements(plan, packet, shards, shard_count) {
+            Ok(s) => s,
+            Err(message) => {
+                reply::err(self, 1, errcode::ER_NOT_SUPPORTED_YET, &message);
+                return;
+            }
+        };
+        if !plan.transactional {
+            if self.txn.is_some() || self.pinned.is_some() {
+                reply::err(
+                    self,
+                    1,
+                    errcode::ER_NOT_SUPPORTED_YET,
+                    "shardwire: schema changes on several shards cannot run inside a transaction",
+                );
+                return;
+            }
+            let mut affected = 0;
+            for (shard, request) in &statements {
+                let Some(ended) = self
+                    .execute(
+                        Some(*shard),
+                        true,
+                        Request::Raw(request),
+                        AnswerKind::Results,
+                        Sink::Collect,
+                    )
+                    .await
+                else {
+                    return;
+                };
+                if let Some((code, sqlstate, message)) = ended.error {
+                    let message = format!("shard {shard}: {message}");
+                    reply::server_err(self, code, &sqlstate, &message);
+                    return;
+                }
+                affected = combine(plan.results, affected, ended.affected_rows);
+            }
+            reply::ok(self, 1, affected, 0, "");
+            return;
+        }
+        let own = self.txn.is_none() && self.pinned.is_none();
+        if self.pinned.is_some() {
+            reply::err(
+                self,
+                1,
+                errcode::ER_NOT_SUPPORTED_YET,
+                "shardwire: this statement writes several shards, but the open transaction \
+                 is pinned to one",
+            );
+            return;
+        }
+        if own {
+            self.txn = Some(ClientTxn::new(false));
+        }
+        let mut affected = 0;
+        let mut failure = None;
+        for (shard, request) in &statements {
+            match self
+                .execute(
+                    Some(*shard),
+                    true,
+                    Request::Raw(request),
+                    AnswerKind::Results,
+                    Sink::Collect,
+                )
+                .await
+            {
+                Some(ended) => match ended.error {
+                    Some(err) => {
+                        failure = Some((*shard, err));
+                        break;
+                    }
+                    None => affected = combine(plan.results, affected, ended.affected_rows),
+                },
+                None => {
+                    // Already reported; the transaction cannot commit.
+                    if let Some(txn) = self.txn.take() {
+                        txn.rollback().await;
+                    }
+                    return;
+                }
+            }
+        }
+        if let Some((shard, (code, sqlstate, message))) = failure {
+            if own {
+                if let Some(txn) = self.txn.take() {
+                    txn.rollback().await;
+                }
+            }
+            let message = format!("shard {shard}: {message}");
+            reply::server_err(self, code, &sqlstate, &message);
+            return;
+        }
+        if own {
+            let Some(txn) = self.txn.take() else {
+                return;
+            };
+            if !report_commit(self, txn.commit().await) {
+                return;
+            }
+        }
+        reply::ok(self, 1, affected, 0, "");
+    }
+}
+
+/// Each shard's COM_QUERY packet for a spread statement.
+fn spread_statements(
+    plan: &SpreadPlan,
+    packet: &Packet,
+    shards: &[u32],
+    shard_count: NonZeroU32,
+) -> Result<Vec<(u32, Vec<u8>)>, String> {
+    let sql = std::str::from_utf8(&packet.payload()[1..]).unwrap_or_default();
+    let texts: Vec<(u32, String)> = match &plan.action {
+        SpreadAction::Same => shards.iter().map(|&s| (s, sql.to_string())).collect(),
+        SpreadAction::SplitInsert(split) => {
+            let normalized = normalize_for(sql, Dialect::MySql);
+            split
+                .split(shard_count, &normalized.literals)
+                .map_err(|e| e.message)?
+        }
+        SpreadAction::Copy(_) | SpreadAction::CopyToAll => {
+            return Err("COPY is not a MySQL statement".to_string())
+        }
+    };
+    Ok(texts
+        .into_iter()
+        .map(|(shard, text)| {
+            let mut payload = Vec::with_capacity(text.len() + 1);
+            payload.push(crate::protocol::mysql::consts::com::QUERY);
+            payload.extend_from_slice(text.as_bytes());
+            let mut out = bytes::BytesMut::new();
+            put_packet(&mut out, 0, &payload);
+            (shard, out.to_vec())
+        })
+        .collect())
+}
+
+/// Affected rows so far and one more shard's: summed, or one copy's for statements
+/// every shard runs on the same data.
+fn combine(results: SpreadResults, so_far: u64, shard: u64) -> u64 {
+    match results {
+        SpreadResults::Sum => so_far + shard,
+        SpreadResults::Copies => so_far.max(shard),
+    }
+}
+
+/// Tells the client how a commit ended; `true` when it committed (the caller sends OK).
+pub(super) fn report_commit(session: &mut Session, outcome: Outcome) -> bool {
+    match outcome {
+        Outcome::Committed { .. } => true,
+        Outcome::RolledBack(failure) => {
+            let message = match failure {
+                Failure::Refused { message, .. } => {
+                    format!("shardwire: the transaction was rolled back: {message}")
+                }
+                Failure::Lost(reason) => {
+                    format!("shardwire: the transaction was rolled back: {reason}")
+                }
+            };
+            reply::err(session, 1, errcode::ER_XA_RBROLLBACK, &message);
+            false
+        }
+        Outcome::Unknown { gid, failure } => {
+            let reason = match failure {
+                Failure::Refused { message, .. } => message,
+                Failure::Lost(reason) => reason,
+            };
+            let message = format!(
+                "shardwire: the outcome of this commit is unknown ({reason}); transaction \
+                 {gid} will be finished by recovery"
+            );
+            reply::err(
+                session,
+                1,
+                errcode::TRANSACTION_RESOLUTION_UNKNOWN,
+                &message,
+            );
+            false
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! COM_QUERY: route the text, answer what the proxy owns (transaction control, session
+//! settings, `shardwire.*`), and run the rest on the shard (or shards) it needs.
+
+use std::sync::Arc;
+
+use shardwire_router::{Routed, StatementKind, TxnCommand};
+
+use super::backend::{checkout, ConnError, Pinned};
+use super::forward::{lost, AnswerKind, Ended, Sink};
+use super::reply;
+use super::session::{Session, Stop};
+use super::statements::StatementRequest;
+use super::xa::{BranchError, ClientTxn};
+use crate::backend::mysql::conn::{MyConn, ServerStatement};
+use crate::backend::mysql::pool::discard;
+use crate::protocol::mysql::errcode;
+use crate::protocol::mysql_stream::Packet;
+
+/// `SAVEPOINT … does not exist`.
+const ER_SP_DOES_NOT_EXIST: errcode::ErrorCode = errcode::ErrorCode {
+    code: 1305,
+    sqlstate: "42000",
+};
+
+/// What a statement sends to the server that runs it.
+pub(super) enum Request<'a> {
+    /// These packets, as they are.
+    Raw(&'a [u8]),
+    /// A prepared statement's execute, made for the connection that runs it.
+    Statement(&'a StatementRequest),
+    /// A COM_STMT_PREPARE of `sql`; the server's statement id is recorded.
+    Prepare {
+        /// The packet.
+        bytes: &'a [u8],
+        /// Its text.
+        sql: &'a Arc<str>,
+    },
+}
+
+impl Session {
+    /// Answers a COM_QUERY.
+    pub(super) async fn query(&mut self, packet: Packet) -> Option<Stop> {
+        let Ok(sql) = std::str::from_utf8(&packet.payload()[1..]) else {
+            reply::err(
+                self,
+                1,
+                errcode::ER_WRONG_ARGUMENTS,
+                "the statement is not valid UTF-8: the proxy routes UTF-8 text only",
+            );
+            return None;
+        };
+        let routed = match self.db.router.route_simple(sql) {
+            Ok(routed) => routed,
+            Err(e) => {
+                reply::route_err(self, &e);
+                return None;
+            }
+        };
+        let statements = &routed.plan.statements;
+        if statements.len() == 1 {
+            let kind = statements[0].kind.clone();
+            match kind {
+                StatementKind::Empty => {
+                    reply::err(self, 1, errcode::ER_EMPTY_QUERY, "Query was empty");
+                    return None;
+                }
+                StatementKind::Transaction(command) => {
+                    self.transaction_command(command).await;
+                    return None;
+                }
+                StatementKind::Set(command) => {
+                    self.set_command(&packet, &routed, command).await;
+                    return None;
+                }
+                StatementKind::Show(name) if name.starts_with("shardwire.") => {
+                    self.show_shardwire(&name);
+                    return None;
+                }
+                _ => {}
+            }
+            if let Some(name) = use_database(sql) {
+                self.use_database(&name);
+                return None;
+            }
+        } else if let Some(bad) = statements.iter().find(|s| {
+            matches!(
+                s.kind,
+                StatementKind::Transaction(_) | StatementKind::Set(_) | StatementKind::Show(_)
+            )
+        }) {
+            let _ = bad;
+            reply::err(
+                self,
+                1,
+                errcode::ER_NOT_SUPPORTED_YET,
+                "transaction control and SET must be sent as statements of their own, \
+                 not inside a multi-statement query string",
+            );
+            return None;
+        }
+        self.run_routed(&packet, &routed).await;
+        None
+    }
+
+    /// Runs a data statement (or several on one shard) where the router put it.
+    async fn run_routed(&mut self, packet: &Packet, routed: &Routed) {
+        if let Some(scatter) = &routed.scatter {
+            let message = format!(
+                "shardwire: this read needs shards {:?}; reads across shards are not \
+                 supported on the MySQL frontend yet",
+                scatter.shards
+            );
+            reply::err(self, 1, errcode::ER_NOT_SUPPORTED_YET, &message);
+            return;
+        }
+        if let Some(spread) = &routed.spread {
+            let shards = spread.shards.clone();
+            let plan = spread.plan.clone();
+            self.run_spread(packet, &plan, &shards).await;
+            return;
+        }
+        let shard = match routed.single_shard() {
+            Ok(shard) => shard,
+            Err(e) => {
+                reply::route_err(self, &e);
+                return;
+            }
+        };
+        let writes = routed
+            .plan
+            .statements
+            .iter()
+            .any(|s| !matches!(s.kind, StatementKind::Read | StatementKind::Show(_)));
+        self.execute(
+            shard,
+            writes,
+            Request::Raw(packet.raw()),
+            AnswerKind::Results,
+            Sink::Client,
+        )
+        .await;
+    }
+
+    /// Sends `request` to the connection that serves `shard` and relays the answer: the
+    /// transaction's branch, the pinned connection, or a pooled one. `None` for `shard`
+    /// means any shard will do.
+    pub(super) async fn execute(
+        &mut self,
+        shard: Option<u32>,
+        writes: bool,
+        request: Request<'_>,
+        kind: AnswerKind,
+        sink: Sink,
+    ) -> Option<Ended> {
+        let prepare = matches!(request, Request::Prepare { .. });
+        if self.txn.is_none() && self.pinned.is_none() && !self.autocommit && !prepare {
+            // autocommit = 0: the statement begins a transaction.
+            self.txn = Some(ClientTxn::new(false));
+        }
+        if let Some(pinned) = self.pinned.as_mut() {
+            if shard.is_some_and(|s| s != pinned.shard) {
+                let message = format!(
+                    "shardwire: the open transaction runs on shard {} (a statement the proxy \
+                     does not track opened it); this statement needs shard {}",
+                    pinned.shard,
+                    shard.unwrap_or_default()
+                );
+                reply::err(self, 1, errcode::ER_NOT_SUPPORTED_YET, &message);
+                return None;
+            }
+            let mut pinned = self.pinned.take()?;
+            let result = self
+                .run_request(&mut pinned.conn, &request, kind, sink)
+                .await;
+            if pinned.conn.broken {
+                discard(pinned.conn);
+            } else if pinned.conn.in_transaction() {
+                self.pinned = Some(pinned);
+            }
+            return result;
+        }
+        if writes && self.txn.as_ref().is_some_and(|t| t.read_only) {
+            reply::err(
+                self,
+                1,
+                errcode::ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION,
+                "Cannot execute statement in a READ ONLY transaction",
+            );
+            return None;
+        }
+        if let Some(mut txn) = self.txn.take() {
+            let shard = shard
+                .or_else(|| txn.branches.first().map(|b| b.shard))
+                .unwrap_or(0);
+            let result = match txn.branch(&self.db, shard, &self.settings).await {
+                Ok(branch) => {
+                    branch.wrote |= writes;
+                    let outcome = self
+                        .run_request(&mut branch.conn, &request, kind, sink)
+                        .await;
+                    if branch.conn.broken {
+                        txn.doomed = Some(format!(
+                            "the connection to shard {shard} was lost inside the transaction"
+                        ));
+                    }
+                    outcome
+                }
+                Err(e) => {
+                    self.branch_failed(shard, &e);
+                    None
+                }
+            };
+            self.txn = Some(txn);
+            return result;
+        }
+        let shard = shard.unwrap_or(0);
+        let mut conn = match checkout(&self.db, shard, &self.settings).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                self.conn_failed(shard, &e);
+                return None;
+            }
+        };
+        let result = self.run_request(&mut conn, &request, kind, sink).await;
+        if conn.broken {
+            discard(conn);
+        } else if conn.in_transaction() {
+            self.pinned = Some(Pinned { shard, conn });
+        }
+        result
+    }
+
+    /// Sends one request on `conn` and relays its answer; failures are told the client.
+    async fn run_request(
+        &mut self,
+        conn: &mut MyConn,
+        request: &Request<'_>,
+        kind: AnswerKind,
+        sink: Sink,
+    ) -> Option<Ended> {
+        let owned;
+        let bytes: &[u8] = match request {
+            Request::Raw(bytes) | Request::Prepare { bytes, .. } => bytes,
+            Request::Statement(statement) => match self.statement_bytes(conn, statement).await {
+                Ok(bytes) => {
+                    owned = bytes;
+                    &owned
+                }
+                Err(message) => {
+                    if conn.broken {
+                        let message = format!("shardwire: lost the server connection: {message}");
+                        reply::err(self, 1, errcode::BACKEND_LOST, &message);
+                    } else {
+                        reply::err(self, 1, errcode::ER_UNKNOWN_ERROR, &message);
+                    }
+                    return None;
+                }
+            },
+        };
+        if let Err(e) = conn.write(bytes).await {
+            lost(self, &e);
+            return None;
+        }
+        let ended = match self.forward(conn, kind, sink).await {
+            Ok(ended) => ended,
+            Err(e) => {
+                lost(self, &e);
+                return None;
+            }
+        };
+        if let (Request::Prepare { sql, .. }, Some(prepared)) = (request, ended.prepared) {
+            conn.statements.insert(
+                Arc::clone(sql),
+                ServerStatement {
+                    id: prepared.statement_id,
+                    params: prepared.num_params,
+                },
+            );
+        }
+        Some(ended)
+    }
+
+    /// Tells the client no connection could be had.
+    pub(super) fn conn_failed(&mut self, shard: u32, e: &ConnError) {
+        let message = format!("shardwire: shard {shard} is unavailable: {e}");
+        reply::err(self, 1, errcode::BACKEND_LOST, &message);
+    }
+
+    fn branch_failed(&mut self, shard: u32, e: &BranchError) {
+        match e {
+            BranchError::Conn(e) => self.conn_failed(shard, e),
+            BranchError::Refused(err) => {
+                let message = format!(
+                    "shardwire: shard {shard} could not join the transaction: {}",
+                    err.message
+                );
+                reply::err(self, 1, errcode::ER_XAER_RMFAIL, &message);
+            }
+        }
+    }
+
+    /// Transaction control.
+    async fn transaction_command(&mut self, command: TxnCommand) {
+        match command {
+            TxnCommand::Begin { read_only, .. } => {
+                // MySQL commits an open transaction when a new one starts.
+                if self.txn.is_some() || self.pinned.is_some() {
+                    if !self.commit().await {
+                        return;
+                    }
+                    self.out.clear();
+                }
+                self.txn = Some(ClientTxn::new(read_only));
+                reply::ok(self, 1, 0, 0, "");
+            }
+            TxnCommand::Commit { .. } => {
+                if self.commit().await {
+                    reply::ok(self, 1, 0, 0, "");
+                }
+            }
+            TxnCommand::Rollback { .. } => {
+                self.end_transaction_quietly().await;
+                reply::ok(self, 1, 0, 0, "");
+            }
+            TxnCommand::Savepoint(ref name)
+            | TxnCommand::Release(ref name)
+            | TxnCommand::RollbackTo(ref name) => {
+                let name = name.clone();
+                self.savepoint_command(&command_text(&command, &name), &command, name)
+                    .await;
+            }
+            TxnCommand::PrepareTransaction(_)
+            | TxnCommand::CommitPrepared(_)
+            | TxnCommand::RollbackPrepared(_) => {
+                reply::err(
+                    self,
+                    1,
+                    errcode::ER_NOT_SUPPORTED_YET,
+                    "shardwire: two-phase commit is the proxy's own; clients cannot run it",
+                );
+            }
+        }
+    }
+
+    /// Commits the open transaction; on failure the error is already sent. `true` when
+    /// the client should get an OK.
+    async fn commit(&mut self) -> bool {
+        if let Some(pinned) = self.pinned.take() {
+            let mut conn = pinned.conn;
+            let answer = conn.query("COMMIT").await;
+            let ok = match answer {
+                Ok(a) => match a.error {
+                    None => true,
+                    Some(err) => {
+                        let message = err.message.clone();
+                        reply::err(self, 1, errcode::ER_ERROR_DURING_COMMIT, &message);
+                        false
+                    }
+                },
+                Err(e) => {
+                    lost(self, &e);
+                    false
+                }
+            };
+            if conn.broken || conn.in_transaction() {
+                discard(conn);
+            }
+            return ok;
+        }
+        let Some(txn) = self.txn.take() else {
+            return true;
+        };
+        super::local::report_commit(self, txn.commit().await)
+    }
+
+    /// SAVEPOINT / RELEASE / ROLLBACK TO on every shard of the transaction (and on shards
+    /// that join later, for savepoints that still exist).
+    async fn savepoint_command(&mut self, sql: &str, command: &TxnCommand, name: String) {
+        let Some(mut txn) = self.txn.take() else {
+            // Outside a transaction MySQL accepts SAVEPOINT and forgets it at once.
+            match command {
+                TxnCommand::Savepoint(_) => reply::ok(self, 1, 0, 0, ""),
+                _ => {
+                    let message = format!("SAVEPOINT {name} does not exist");
+                    reply::err(self, 1, ER_SP_DOES_NOT_EXIST, &message);
+                }
+            }
+            return;
+        };
+        let exists = txn
+            .savepoints
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(&name));
+        if !matches!(command, TxnCommand::Savepoint(_)) && exists.is_none() {
+            self.txn = Some(txn);
+            let message = format!("SAVEPOINT {name} does not exist");
+            reply::err(self, 1, ER_SP_DOES_NOT_EXIST, &message);
+            return;
+        }
+        let mut failure = None;
+        for branch in &mut txn.branches {
+            match branch.conn.query(sql).await {
+                Ok(answer) => {
+                    if let Some(err) = answer.error {
+                        failure = Some(err.message);
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failure = Some(e.to_string());
+                    txn.doomed = Some(format!("a shard was lost: {e}"));
+                    break;
+                }
+            }
+        }
+        if let Some(message) = failure {
+            self.txn = Some(txn);
+            reply::err(self, 1, errcode::ER_UNKNOWN_ERROR, &message);
+            return;
+        }
+        match (command, exists) {
+            (TxnCommand::Savepoint(_), Some(i)) => {
+                txn.savepoints.remove(i);
+                txn.savepoints.push(name);
+            }
+            (TxnCommand::Savepoint(_), None) => txn.savepoints.push(name),
+            (TxnCommand::Release(_), Some(i)) => txn.savepoints.truncate(i),
+            (TxnCommand::RollbackTo(_), Some(i)) => txn.savepoints.truncate(i + 1),
+            _ => {}
+        }
+        self.txn = Some(txn);
+        reply::ok(self, 1, 0, 0, "");
+    }
+}
+
+/// The statement text of a savepoint command, identifier quoted.
+fn command_text(command: &TxnCommand, name: &str) -> String {
+    let quoted = format!("`{}`", name.replace('`', "``"));
+    match command {
+        TxnCommand::Savepoint(_) => format!("SAVEPOINT {quoted}"),
+        TxnCommand::Release(_) => format!("RELEASE SAVEPOINT {quoted}"),
+        _ => format!("ROLLBACK TO SAVEPOINT {quoted}"),
+    }
+}
+
+/// `USE db`: the database named, unquoted.
+fn use_database(sql: &str) -> Option<String> {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    let rest = trimmed
+        .get(..4)
+        .filter(|w| w.eq_ignore_ascii_case("use "))
+        .map(|_| trimmed[4..].trim())?;
+    let name = rest.trim_matches('`');
+    (!name.is_empty() && !name.contains(char::is_whitespace)).then(|| name.to_string())
+}

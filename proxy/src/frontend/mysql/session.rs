@@ -1,0 +1,323 @@
+//! A MySQL client's session: its state, and the loop that reads one command at a time
+//! and answers it.
+//!
+//! Transaction pooling: outside a transaction a statement borrows a server connection
+//! for the length of its answer; inside one, the transaction's branches hold theirs
+//! until COMMIT or ROLLBACK. What the client set with `SET` is replayed on whichever
+//! connection serves it next.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+
+use super::backend::Pinned;
+use super::reply;
+use super::statements::ClientStatement;
+use super::xa::ClientTxn;
+use crate::cluster::{Cluster, MyDatabaseRuntime, UserRuntime};
+use crate::frontend::pg::settings::ShardwireSettings;
+use crate::protocol::mysql::consts::{com, status};
+use crate::protocol::mysql::errcode;
+use crate::protocol::mysql_stream::{Packet, PacketReader, ReadError};
+
+/// A session's replayed settings: `SET` statements that succeeded, by what they set, in
+/// the order they were made.
+pub(super) type Settings = Vec<(String, Arc<str>)>;
+
+/// One client's session.
+pub(super) struct Session {
+    /// Packets from the client.
+    pub client: PacketReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    /// Bytes for the client, flushed at the end of each answer (or when large).
+    pub out: BytesMut,
+    /// Capabilities in effect (the client's ∩ the proxy's).
+    pub caps: u32,
+    /// The cluster.
+    pub cluster: Arc<Cluster>,
+    /// The logical database the client uses.
+    pub db: Arc<MyDatabaseRuntime>,
+    /// Who logged in.
+    pub user: Arc<UserRuntime>,
+    /// Replayed settings.
+    pub settings: Settings,
+    /// `shardwire.*` settings.
+    pub shardwire: ShardwireSettings,
+    /// `autocommit`: off means every statement outside a transaction begins one.
+    pub autocommit: bool,
+    /// The client's transaction, when one is open.
+    pub txn: Option<ClientTxn>,
+    /// A connection left inside a transaction the proxy did not open (see `Pinned`).
+    pub pinned: Option<Pinned>,
+    /// Prepared statements by client statement id.
+    pub statements: HashMap<u32, ClientStatement>,
+    /// The next client statement id.
+    pub next_statement_id: u32,
+    /// The proxy's connection id for this client.
+    pub connection_id: u32,
+}
+
+impl Session {
+    /// Status flags for answers the proxy makes itself.
+    pub fn status_flags(&self) -> u16 {
+        let mut flags = 0;
+        if self.autocommit {
+            flags |= status::AUTOCOMMIT;
+        }
+        if self.txn.is_some() || self.pinned.is_some() {
+            flags |= status::IN_TRANS;
+        }
+        flags
+    }
+
+    /// Sends what is buffered.
+    pub async fn flush(&mut self) -> std::io::Result<()> {
+        if !self.out.is_empty() {
+            self.writer.write_all(&self.out).await?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+
+    /// Whether the client negotiated `CLIENT_DEPRECATE_EOF`.
+    pub fn deprecate_eof(&self) -> bool {
+        self.caps & crate::protocol::mysql::consts::cap::DEPRECATE_EOF != 0
+    }
+}
+
+/// Why the command loop stops.
+pub(super) enum Stop {
+    /// COM_QUIT or the client went away.
+    Quit,
+    /// The client broke the protocol; an error was sent (if possible).
+    Protocol,
+}
+
+/// Serves one client connection until it quits.
+pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>) {
+    let _ = stream.set_nodelay(true);
+    let (r, w) = stream.into_split();
+    let max_packet = super::startup::MAX_CLIENT_PACKET;
+    let reader = PacketReader::new(r, max_packet);
+    let Some(mut session) = super::startup::login(reader, w, cluster).await else {
+        return;
+    };
+    tracing::debug!(
+        connection_id = session.connection_id,
+        user = %session.user.name,
+        "MySQL session started"
+    );
+    loop {
+        let packet = match session.client.next().await {
+            Ok(p) => p,
+            Err(ReadError::TooLarge { announced, limit }) => {
+                let message = format!(
+                    "Got a packet bigger than 'max_allowed_packet' bytes \
+                     ({announced} > {limit})"
+                );
+                reply::err(&mut session, 1, errcode::ER_NET_PACKET_TOO_LARGE, &message);
+                let _ = session.flush().await;
+                break;
+            }
+            Err(_) => break,
+        };
+        if packet.seq() != 0 {
+            reply::err(
+                &mut session,
+                packet.seq().wrapping_add(1),
+                errcode::ER_NET_PACKETS_OUT_OF_ORDER,
+                "Got packets out of order",
+            );
+            let _ = session.flush().await;
+            break;
+        }
+        let stop = session.command(packet).await;
+        if session.flush().await.is_err() {
+            break;
+        }
+        if stop.is_some() {
+            break;
+        }
+    }
+    session.close().await;
+}
+
+impl Session {
+    /// Answers one command; `Some` ends the session.
+    async fn command(&mut self, packet: Packet) -> Option<Stop> {
+        if packet.continues() {
+            // A command of 16 MiB or more: only COM_QUERY and long data can be that big,
+            // and the proxy does not reassemble them.
+            reply::err(
+                self,
+                1,
+                errcode::ER_NET_PACKET_TOO_LARGE,
+                "commands of 16 MiB or more are not supported by the proxy",
+            );
+            return Some(Stop::Protocol);
+        }
+        let Some(&command) = packet.payload().first() else {
+            reply::err(self, 1, errcode::ER_NET_READ_ERROR, "empty command packet");
+            return Some(Stop::Protocol);
+        };
+        match command {
+            com::QUIT => Some(Stop::Quit),
+            com::PING => {
+                reply::ok(self, 1, 0, 0, "");
+                None
+            }
+            com::QUERY => self.query(packet).await,
+            com::INIT_DB => {
+                let name = String::from_utf8_lossy(&packet.payload()[1..]).into_owned();
+                self.use_database(&name);
+                None
+            }
+            com::RESET_CONNECTION => {
+                self.reset().await;
+                reply::ok(self, 1, 0, 0, "");
+                None
+            }
+            com::SET_OPTION => {
+                self.set_option(&packet);
+                None
+            }
+            com::STMT_PREPARE => self.stmt_prepare(packet).await,
+            com::STMT_EXECUTE => self.stmt_execute(packet).await,
+            com::STMT_CLOSE => {
+                self.stmt_close(&packet);
+                None
+            }
+            com::STMT_RESET => {
+                self.stmt_reset(&packet);
+                None
+            }
+            com::STMT_SEND_LONG_DATA => {
+                self.stmt_long_data(&packet);
+                None
+            }
+            other => {
+                let message =
+                    format!("Unknown command {other:#04x}: not supported through the proxy");
+                reply::err(self, 1, errcode::ER_UNKNOWN_COM_ERROR, &message);
+                None
+            }
+        }
+    }
+
+    /// COM_SET_OPTION: multi-statements on (0) or off (1), answered with EOF as MySQL does.
+    fn set_option(&mut self, packet: &Packet) {
+        use crate::protocol::mysql::consts::cap::MULTI_STATEMENTS;
+        match packet.payload().get(1..3) {
+            Some([0, 0]) => self.caps |= MULTI_STATEMENTS,
+            Some([1, 0]) => self.caps &= !MULTI_STATEMENTS,
+            _ => {
+                reply::err(self, 1, errcode::ER_UNKNOWN_COM_ERROR, "bad COM_SET_OPTION");
+                return;
+            }
+        }
+        reply::eof(self, 1);
+    }
+
+    /// `USE db` / COM_INIT_DB: switches to another logical MySQL database.
+    pub fn use_database(&mut self, name: &str) {
+        if name == self.db.config.name {
+            reply::ok(self, 1, 0, 0, "");
+            return;
+        }
+        if self.txn.is_some() || self.pinned.is_some() {
+            reply::err(
+                self,
+                1,
+                errcode::ER_NOT_SUPPORTED_YET,
+                "cannot change the database inside a transaction",
+            );
+            return;
+        }
+        match self.cluster.mysql_database(name) {
+            Some(db) => {
+                self.db = db.clone();
+                self.statements.clear();
+                reply::ok(self, 1, 0, 0, "");
+            }
+            None => {
+                let message = format!("Unknown database '{name}'");
+                reply::err(self, 1, errcode::ER_BAD_DB_ERROR, &message);
+            }
+        }
+    }
+
+    /// COM_RESET_CONNECTION: the session as it was right after login.
+    async fn reset(&mut self) {
+        self.end_transaction_quietly().await;
+        self.settings.clear();
+        self.statements.clear();
+        self.autocommit = true;
+        let proxy = &self.cluster.config.proxy;
+        self.shardwire = ShardwireSettings::new(
+            self.cluster
+                .config
+                .user(&self.user.name)
+                .and_then(|u| u.read_consistency)
+                .unwrap_or(proxy.default_read_consistency),
+            proxy.default_max_staleness,
+        );
+    }
+
+    /// Rolls back whatever is open, telling no one (the client left or reset).
+    pub async fn end_transaction_quietly(&mut self) {
+        if let Some(txn) = self.txn.take() {
+            txn.abandon().await;
+        }
+        if let Some(pinned) = self.pinned.take() {
+            pinned.abandon().await;
+        }
+    }
+
+    async fn close(mut self) {
+        self.end_transaction_quietly().await;
+        let _ = self.writer.shutdown().await;
+    }
+}
+
+/// Builds a session once login succeeded.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn new_session(
+    client: PacketReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    caps: u32,
+    cluster: Arc<Cluster>,
+    db: Arc<MyDatabaseRuntime>,
+    user: Arc<UserRuntime>,
+    connection_id: u32,
+) -> Session {
+    let proxy = &cluster.config.proxy;
+    let shardwire = ShardwireSettings::new(
+        cluster
+            .config
+            .user(&user.name)
+            .and_then(|u| u.read_consistency)
+            .unwrap_or(proxy.default_read_consistency),
+        proxy.default_max_staleness,
+    );
+    Session {
+        client,
+        writer,
+        out: BytesMut::with_capacity(16 * 1024),
+        caps,
+        cluster,
+        db,
+        user,
+        settings: Vec::new(),
+        shardwire,
+        autocommit: true,
+        txn: None,
+        pinned: None,
+        statements: HashMap::new(),
+        next_statement_id: 1,
+        connection_id,
+    }
+}

@@ -1,0 +1,280 @@
+//! Login on the MySQL frontend: handshake v10 with a fresh salt, the client's
+//! HandshakeResponse41, the auth plugin exchange (`auth::mysql`), and the logical
+//! database the session will use.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+use super::session::{new_session, Session};
+use crate::auth::mysql::{
+    AuthStep, MysqlAuthExchange, MysqlCredentials, MysqlPlugin, RsaKeys, Salt,
+};
+use crate::cluster::Cluster;
+use crate::protocol::mysql::build;
+use crate::protocol::mysql::consts::{cap, status};
+use crate::protocol::mysql::errcode::{self, ErrorCode};
+use crate::protocol::mysql::handshake::{is_ssl_request, Greeting, HandshakeResponse};
+use crate::protocol::mysql::read::OkPacket;
+use crate::protocol::mysql_stream::{put_packet, PacketReader};
+
+/// Largest command a client may send (MySQL's default `max_allowed_packet`).
+pub const MAX_CLIENT_PACKET: usize = 64 << 20;
+
+/// How long a client has to log in.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the proxy tells clients it is. The `5.5.5-` prefix is how MariaDB servers
+/// announce themselves to clients that still parse the version as MySQL's.
+pub const SERVER_VERSION: &str = "5.5.5-10.11.0-shardwire";
+
+/// Capabilities the proxy offers.
+pub const SERVER_CAPABILITIES: u32 = cap::LONG_PASSWORD
+    | cap::FOUND_ROWS
+    | cap::LONG_FLAG
+    | cap::CONNECT_WITH_DB
+    | cap::PROTOCOL_41
+    | cap::TRANSACTIONS
+    | cap::SECURE_CONNECTION
+    | cap::MULTI_STATEMENTS
+    | cap::MULTI_RESULTS
+    | cap::PS_MULTI_RESULTS
+    | cap::PLUGIN_AUTH
+    | cap::CONNECT_ATTRS
+    | cap::PLUGIN_AUTH_LENENC_CLIENT_DATA
+    | cap::SESSION_TRACK
+    | cap::DEPRECATE_EOF;
+
+fn next_connection_id() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Runs the login; `None` when the client was refused or went away.
+pub(super) async fn login(
+    mut reader: PacketReader<OwnedReadHalf>,
+    mut writer: OwnedWriteHalf,
+    cluster: Arc<Cluster>,
+) -> Option<Session> {
+    let connection_id = next_connection_id();
+    let outcome = tokio::time::timeout(
+        LOGIN_TIMEOUT,
+        exchange(&mut reader, &mut writer, &cluster, connection_id),
+    )
+    .await;
+    let (caps, db, user) = match outcome {
+        Ok(Ok(accepted)) => accepted,
+        Ok(Err((seq, code, message))) => {
+            tracing::debug!(%message, "MySQL login refused");
+            let mut out = BytesMut::new();
+            let mut seq = seq;
+            build::error(&mut out, &mut seq, cap::PROTOCOL_41, code, &message);
+            let _ = writer.write_all(&out).await;
+            let _ = writer.shutdown().await;
+            return None;
+        }
+        Err(_) => {
+            tracing::debug!("MySQL login timed out");
+            return None;
+        }
+    };
+    Some(new_session(
+        reader,
+        writer,
+        caps,
+        cluster,
+        db,
+        user,
+        connection_id,
+    ))
+}
+
+type Refusal = (u8, ErrorCode, String);
+type Accepted = (
+    u32,
+    Arc<crate::cluster::MyDatabaseRuntime>,
+    Arc<crate::cluster::UserRuntime>,
+);
+
+async fn exchange(
+    reader: &mut PacketReader<OwnedReadHalf>,
+    writer: &mut OwnedWriteHalf,
+    cluster: &Arc<Cluster>,
+    connection_id: u32,
+) -> Result<Accepted, Refusal> {
+    let salt = Salt::random();
+    let mut out = BytesMut::with_capacity(256);
+    let greeting = Greeting {
+        server_version: SERVER_VERSION.as_bytes(),
+        connection_id,
+        salt: *salt.as_bytes(),
+        capabilities: SERVER_CAPABILITIES,
+        charset: crate::backend::mysql::conn::DEFAULT_COLLATION,
+        status: status::AUTOCOMMIT,
+        mariadb_capabilities: 0,
+        auth_plugin: MysqlPlugin::NativePassword.name().as_bytes(),
+    };
+    greeting.write(&mut out, &mut 0);
+    send(writer, &mut out).await?;
+    let packet = reader.next().await.map_err(|_| gone())?;
+    let mut seq = packet.seq().wrapping_add(1);
+    if is_ssl_request(packet.payload()) {
+        return Err((
+            seq,
+            errcode::ER_HANDSHAKE_ERROR,
+            "TLS is not enabled on this proxy".into(),
+        ));
+    }
+    let response = HandshakeResponse::parse(packet.payload()).map_err(|e| {
+        (
+            seq,
+            errcode::ER_HANDSHAKE_ERROR,
+            format!("Bad handshake: {}", e.0),
+        )
+    })?;
+    if response.capabilities & cap::PROTOCOL_41 == 0 {
+        return Err((
+            seq,
+            errcode::ER_HANDSHAKE_ERROR,
+            "Bad handshake: clients must speak protocol 4.1".into(),
+        ));
+    }
+    let caps = response.capabilities & SERVER_CAPABILITIES;
+    let user_name = response.user.to_string();
+    let user = cluster.user(&user_name).cloned();
+    let (credentials, configured) = match &user {
+        Some(u) => (u.mysql.clone(), MysqlPlugin::from(u.mysql_auth)),
+        None => (MysqlCredentials::mock(), MysqlPlugin::NativePassword),
+    };
+    // Only users without a clear-text password need full authentication (and so the
+    // RSA key, slow to make): the fast path checks everyone else.
+    let needs_full_auth = !credentials.supports(MysqlPlugin::NativePassword);
+    let mut auth = MysqlAuthExchange::new(credentials, configured, salt);
+    if needs_full_auth {
+        if let Some(keys) = rsa_keys().await {
+            auth = auth.with_rsa_keys(keys);
+        }
+    }
+    let client_plugin = response.auth_plugin.unwrap_or_default();
+    let mut step = auth.on_handshake_response(client_plugin, response.auth_response, false);
+    let denied = |seq: u8, auth: &MysqlAuthExchange| {
+        let using = if auth.password_used() { "YES" } else { "NO" };
+        (
+            seq,
+            errcode::ER_ACCESS_DENIED_ERROR,
+            format!("Access denied for user '{user_name}' (using password: {using})"),
+        )
+    };
+    loop {
+        match step {
+            AuthStep::Success { fast_auth } => {
+                if fast_auth {
+                    put_packet(
+                        &mut out,
+                        seq,
+                        &[0x01, crate::auth::mysql::FAST_AUTH_SUCCESS],
+                    );
+                    seq = seq.wrapping_add(1);
+                }
+                break;
+            }
+            AuthStep::Failure(e) => {
+                tracing::info!(user = %user_name, reason = %e, "MySQL authentication failed");
+                return Err(denied(seq, &auth));
+            }
+            AuthStep::SwitchPlugin { plugin, data } => {
+                if response.capabilities & cap::PLUGIN_AUTH == 0 {
+                    return Err(denied(seq, &auth));
+                }
+                let mut payload = Vec::with_capacity(64);
+                payload.push(0xFE);
+                payload.extend_from_slice(plugin.name().as_bytes());
+                payload.push(0);
+                payload.extend_from_slice(&data);
+                put_packet(&mut out, seq, &payload);
+            }
+            AuthStep::MoreData(data) => {
+                let mut payload = Vec::with_capacity(data.len() + 1);
+                payload.push(0x01);
+                payload.extend_from_slice(&data);
+                put_packet(&mut out, seq, &payload);
+            }
+        }
+        send(writer, &mut out).await?;
+        let packet = reader.next().await.map_err(|_| gone())?;
+        seq = packet.seq().wrapping_add(1);
+        step = auth.on_response(packet.payload(), false);
+    }
+    let Some(user) = user else {
+        return Err(denied(seq, &auth));
+    };
+    let db_name = response.database.filter(|d| !d.is_empty());
+    let db = match db_name {
+        Some(name) => cluster.mysql_database(name).cloned().ok_or_else(|| {
+            (
+                seq,
+                errcode::ER_BAD_DB_ERROR,
+                format!("Unknown database '{name}'"),
+            )
+        })?,
+        None => {
+            let mut all = cluster.mysql_databases();
+            match (all.next(), all.next()) {
+                (Some(only), None) => only.clone(),
+                _ => {
+                    return Err((
+                        seq,
+                        errcode::ER_NO_DB_ERROR,
+                        "No database selected: connect with the name of a database \
+                         configured with protocol = \"mysql\""
+                            .into(),
+                    ))
+                }
+            }
+        }
+    };
+    let ok = OkPacket {
+        status: status::AUTOCOMMIT,
+        ..OkPacket::default()
+    };
+    build::ok(&mut out, &mut seq, caps, &ok);
+    send(writer, &mut out).await?;
+    tracing::debug!(user = %user.name, db = %db.config.name, connection_id, "MySQL client logged in");
+    Ok((caps, db, user))
+}
+
+/// The process's RSA key pair for `caching_sha2_password` full authentication, made on
+/// first use off the runtime threads (generation takes a while; the server starts it
+/// early when some user needs it, see [`prepare_rsa_keys`]).
+async fn rsa_keys() -> Option<RsaKeys> {
+    if let Some(keys) = RsaKeys::try_global() {
+        return Some(keys);
+    }
+    tokio::task::spawn_blocking(RsaKeys::global)
+        .await
+        .ok()?
+        .ok()
+}
+
+async fn send(writer: &mut OwnedWriteHalf, out: &mut BytesMut) -> Result<(), Refusal> {
+    writer.write_all(out).await.map_err(|_| gone())?;
+    out.clear();
+    Ok(())
+}
+
+fn gone() -> Refusal {
+    (0, errcode::ER_HANDSHAKE_ERROR, "client went away".into())
+}
+
+/// Starts making the RSA key in the background when some user can only log in to the
+/// MySQL frontend with full authentication (no clear-text password in the config).
+pub fn prepare_rsa_keys(cluster: &Cluster) {
+    let needed = cluster.config.users.iter().any(|u| u.password.is_none());
+    if needed && RsaKeys::try_global().is_none() {
+        tokio::task::spawn_blocking(RsaKeys::global);
+    }
+}

@@ -1,0 +1,114 @@
+//! The MySQL side of the fixtures: MariaDB shards (with replicas) from the test bed and
+//! an in-process proxy with its MySQL frontend on them.
+
+use std::sync::mpsc;
+
+use shardwire_conf::Config;
+use shardwire_testbed::Topology;
+
+/// MariaDB shards with the proxy in front.
+pub struct MyHarness {
+    /// The databases.
+    pub topo: Topology,
+    /// Proxy MySQL port.
+    pub port: u16,
+    /// The config the proxy runs.
+    pub config_toml: String,
+}
+
+/// What to start.
+pub struct MySpec {
+    pub shards: usize,
+    pub replicas: usize,
+    pub pool_size: u32,
+    /// Extra `[proxy]` lines.
+    pub proxy_extra: &'static str,
+    /// `[[databases.tables]]` sections.
+    pub tables: &'static str,
+    /// SQL run on every shard primary before the proxy starts.
+    pub schema: &'static str,
+}
+
+/// Users every MySQL harness has: `app`/`app` (mysql_native_password) and
+/// `sha2`/`sha2pass` (caching_sha2_password).
+const USERS: &str = "[[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
+    [[users]]\nname = \"sha2\"\npassword = \"sha2pass\"\nmysql_auth = \"caching_sha2_password\"\n\n";
+
+impl MyHarness {
+    /// mysql_async options for the proxy as `user`.
+    pub fn opts(&self, user: &str, password: &str) -> mysql_async::OptsBuilder {
+        mysql_async::OptsBuilder::default()
+            .ip_or_hostname("127.0.0.1")
+            .tcp_port(self.port)
+            .user(Some(user))
+            .pass(Some(password))
+            .db_name(Some("app"))
+            .prefer_socket(false)
+    }
+
+    /// A connection through the proxy as `app`.
+    pub async fn conn(&self) -> mysql_async::Conn {
+        mysql_async::Conn::new(self.opts("app", "app"))
+            .await
+            .unwrap_or_else(|e| panic!("connect through the proxy: {e}"))
+    }
+}
+
+/// Starts MariaDB shards and the proxy on a runtime that lives as long as the process.
+pub fn start_mysql(spec: MySpec) -> MyHarness {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let topo = Topology::builder()
+                .mysql_shards(spec.shards)
+                .mysql_replicas(spec.replicas)
+                .fast(true)
+                .start()
+                .await
+                .unwrap_or_else(|e| panic!("testbed: {e}"));
+            let mut toml = format!(
+                "[proxy]\nmysql_listen = \"127.0.0.1:0\"\npool_size = {}\n{}\n{USERS}\
+                 [[databases]]\nname = \"app\"\nprotocol = \"mysql\"\n\
+                 backend_user = \"app\"\nbackend_password = \"app\"\n",
+                spec.pool_size, spec.proxy_extra
+            );
+            for shard in topo.mysql_shards() {
+                if !spec.schema.is_empty() {
+                    shard.primary().execute(spec.schema).await.unwrap();
+                }
+                let replicas: Vec<String> = shard
+                    .replicas()
+                    .iter()
+                    .map(|r| format!("\"{}\"", r.config_addr()))
+                    .collect();
+                toml.push_str(&format!(
+                    "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
+                    shard.primary().config_addr(),
+                    replicas.join(", ")
+                ));
+            }
+            toml.push_str(spec.tables);
+            let config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+            let handle = shardwire::server::start(config).await.unwrap();
+            let port = handle.mysql_addr.unwrap().port();
+            tx.send(MyHarness {
+                topo,
+                port,
+                config_toml: toml,
+            })
+            .unwrap();
+            handle.wait().await;
+        });
+    });
+    rx.recv().expect("MySQL harness started")
+}
+
+/// Rows of `sql` on a node, as text.
+pub async fn rows_on(node: &shardwire_testbed::Node, sql: &str) -> Vec<Vec<Option<String>>> {
+    node.query(sql).await.unwrap_or_else(|e| panic!("{e}"))
+}

@@ -1,0 +1,336 @@
+//! The MySQL frontend against real MariaDB shards: login with both auth plugins, hash
+//! placement by COM_QUERY and by prepared statements (checked on the shards directly),
+//! transactions across shards as XA, and what the proxy answers itself.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::num::NonZeroU32;
+use std::sync::OnceLock;
+
+use common::mysql::{rows_on, start_mysql, MyHarness, MySpec};
+use mysql_async::prelude::*;
+use shardwire_router::hash::{parse_uuid, shard_of, ShardKey};
+
+const TWO: NonZeroU32 = match NonZeroU32::new(2) {
+    Some(n) => n,
+    None => unreachable!(),
+};
+
+const SCHEMA: &str = "
+CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL, note VARCHAR(100));
+CREATE TABLE users (name VARCHAR(64) PRIMARY KEY, age INT);
+CREATE TABLE devices (u CHAR(36) PRIMARY KEY, label VARCHAR(64));
+CREATE TABLE settings (k VARCHAR(64) PRIMARY KEY, v VARCHAR(64));
+";
+
+const TABLES: &str = "
+  [[databases.tables]]
+  name = \"accounts\"
+  shard_key = \"id\"
+  key_type = \"bigint\"
+
+  [[databases.tables]]
+  name = \"users\"
+  shard_key = \"name\"
+  key_type = \"text\"
+
+  [[databases.tables]]
+  name = \"devices\"
+  shard_key = \"u\"
+  key_type = \"uuid\"
+";
+
+fn harness() -> &'static MyHarness {
+    static H: OnceLock<MyHarness> = OnceLock::new();
+    H.get_or_init(|| {
+        start_mysql(MySpec {
+            shards: 2,
+            replicas: 1,
+            pool_size: 8,
+            proxy_extra: "",
+            tables: TABLES,
+            schema: SCHEMA,
+        })
+    })
+}
+
+fn shard_of_int(k: i64) -> usize {
+    shard_of(&ShardKey::Int(k), TWO) as usize
+}
+
+#[tokio::test]
+async fn a_point_query_runs_on_the_shard_of_its_key() {
+    let h = harness();
+    let mut conn = h.conn().await;
+    for id in 1000..1020_i64 {
+        conn.query_drop(format!(
+            "INSERT INTO accounts (id, balance, note) VALUES ({id}, {}, 'n{id}')",
+            id * 10
+        ))
+        .await
+        .unwrap();
+    }
+    for id in 1000..1020_i64 {
+        let shard = shard_of_int(id);
+        let here = rows_on(
+            h.topo.mysql(shard).primary(),
+            &format!("SELECT balance FROM accounts WHERE id = {id}"),
+        )
+        .await;
+        assert_eq!(
+            here,
+            vec![vec![Some((id * 10).to_string())]],
+            "id {id} on shard {shard}"
+        );
+        let there = rows_on(
+            h.topo.mysql(1 - shard).primary(),
+            &format!("SELECT balance FROM accounts WHERE id = {id}"),
+        )
+        .await;
+        assert!(there.is_empty(), "id {id} also on the other shard");
+        let balance: Option<i64> = conn
+            .query_first(format!("SELECT balance FROM accounts WHERE id = {id}"))
+            .await
+            .unwrap();
+        assert_eq!(balance, Some(id * 10));
+    }
+    conn.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn placement_of_2000_rows_per_key_type_by_query_and_by_prepared_statement() {
+    let h = harness();
+    let mut conn = h.conn().await;
+    let n = 2000_i64;
+    // BIGINT: even ids by COM_QUERY, odd by a prepared statement.
+    let insert = conn
+        .prep("INSERT INTO accounts (id, balance) VALUES (?, ?)")
+        .await
+        .unwrap();
+    for id in 0..n {
+        let id = 10_000 + id;
+        if id % 2 == 0 {
+            conn.query_drop(format!(
+                "INSERT INTO accounts (id, balance) VALUES ({id}, 7)"
+            ))
+            .await
+            .unwrap();
+        } else {
+            conn.exec_drop(&insert, (id, 7)).await.unwrap();
+        }
+    }
+    // VARCHAR keys, with quotes and non-ASCII text.
+    let names: Vec<String> = (0..n).map(|i| format!("user-{i}-ö'\"x")).collect();
+    let insert_user = conn
+        .prep("INSERT INTO users (name, age) VALUES (?, ?)")
+        .await
+        .unwrap();
+    for (i, name) in names.iter().enumerate() {
+        if i % 2 == 0 {
+            let escaped = name.replace('\\', "\\\\").replace('\'', "\\'");
+            conn.query_drop(format!(
+                "INSERT INTO users (name, age) VALUES ('{escaped}', {i})"
+            ))
+            .await
+            .unwrap();
+        } else {
+            conn.exec_drop(&insert_user, (name.as_str(), i as i64))
+                .await
+                .unwrap();
+        }
+    }
+    // UUID strings.
+    let uuids: Vec<String> = (0..n)
+        .map(|i| format!("{:08x}-1234-4abc-8def-{:012x}", i * 7919, i * 104_729))
+        .collect();
+    let insert_device = conn
+        .prep("INSERT INTO devices (u, label) VALUES (?, ?)")
+        .await
+        .unwrap();
+    for (i, u) in uuids.iter().enumerate() {
+        if i % 2 == 0 {
+            conn.query_drop(format!(
+                "INSERT INTO devices (u, label) VALUES (\"{u}\", 'd{i}')"
+            ))
+            .await
+            .unwrap();
+        } else {
+            conn.exec_drop(&insert_device, (u.as_str(), format!("d{i}")))
+                .await
+                .unwrap();
+        }
+    }
+    // Every row exactly once, on its shard.
+    let mut ids_on = [Vec::new(), Vec::new()];
+    let mut names_on = [Vec::new(), Vec::new()];
+    let mut uuids_on = [Vec::new(), Vec::new()];
+    for s in 0..2 {
+        let node = h.topo.mysql(s).primary();
+        ids_on[s] = rows_on(
+            node,
+            "SELECT id FROM accounts WHERE id >= 10000 AND id < 12000",
+        )
+        .await
+        .into_iter()
+        .map(|r| r[0].clone().unwrap().parse::<i64>().unwrap())
+        .collect::<Vec<_>>();
+        names_on[s] = rows_on(node, "SELECT name FROM users")
+            .await
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect();
+        uuids_on[s] = rows_on(node, "SELECT u FROM devices")
+            .await
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect();
+    }
+    assert_eq!(ids_on[0].len() + ids_on[1].len(), n as usize);
+    assert_eq!(names_on[0].len() + names_on[1].len(), n as usize);
+    assert_eq!(uuids_on[0].len() + uuids_on[1].len(), n as usize);
+    for s in 0..2 {
+        assert!(!ids_on[s].is_empty() && !names_on[s].is_empty() && !uuids_on[s].is_empty());
+        for id in &ids_on[s] {
+            assert_eq!(shard_of_int(*id), s, "id {id}");
+        }
+        for name in &names_on[s] {
+            assert_eq!(
+                shard_of(&ShardKey::Text(name.as_bytes()), TWO) as usize,
+                s,
+                "name {name}"
+            );
+        }
+        for u in &uuids_on[s] {
+            let key = ShardKey::Uuid(parse_uuid(u).unwrap());
+            assert_eq!(shard_of(&key, TWO) as usize, s, "uuid {u}");
+        }
+    }
+    // Read back by key through the proxy, by query and by prepared statement.
+    let by_id = conn
+        .prep("SELECT balance FROM accounts WHERE id = ?")
+        .await
+        .unwrap();
+    for id in (10_000..10_000 + n).step_by(37) {
+        let b: Option<i64> = conn.exec_first(&by_id, (id,)).await.unwrap();
+        assert_eq!(b, Some(7), "id {id}");
+    }
+    let by_name = conn
+        .prep("SELECT age FROM users WHERE name = ?")
+        .await
+        .unwrap();
+    for (i, name) in names.iter().enumerate().step_by(41) {
+        let age: Option<i64> = conn.exec_first(&by_name, (name.as_str(),)).await.unwrap();
+        assert_eq!(age, Some(i as i64), "name {name}");
+        let escaped = name.replace('\\', "\\\\").replace('\'', "\\'");
+        let age: Option<i64> = conn
+            .query_first(format!("SELECT age FROM users WHERE name = '{escaped}'"))
+            .await
+            .unwrap();
+        assert_eq!(age, Some(i as i64), "name {name} by query");
+    }
+    let by_uuid = conn
+        .prep("SELECT label FROM devices WHERE u = ?")
+        .await
+        .unwrap();
+    for (i, u) in uuids.iter().enumerate().step_by(43) {
+        let label: Option<String> = conn.exec_first(&by_uuid, (u.as_str(),)).await.unwrap();
+        assert_eq!(label, Some(format!("d{i}")), "uuid {u}");
+    }
+    conn.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn both_auth_plugins_log_in_and_a_wrong_password_gets_1045() {
+    let h = harness();
+    let mut native = mysql_async::Conn::new(h.opts("app", "app")).await.unwrap();
+    let one: Option<i64> = native.query_first("SELECT 1").await.unwrap();
+    assert_eq!(one, Some(1));
+    native.disconnect().await.unwrap();
+
+    let mut sha2 = mysql_async::Conn::new(h.opts("sha2", "sha2pass"))
+        .await
+        .unwrap_or_else(|e| panic!("caching_sha2_password login: {e}"));
+    let one: Option<i64> = sha2.query_first("SELECT 1").await.unwrap();
+    assert_eq!(one, Some(1));
+    sha2.disconnect().await.unwrap();
+
+    for (user, password) in [("app", "wrong"), ("sha2", "wrong"), ("nobody", "x")] {
+        let err = mysql_async::Conn::new(h.opts(user, password))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{user} logged in with a wrong password"));
+        match err {
+            mysql_async::Error::Server(e) => {
+                assert_eq!(e.code, 1045, "{user}: {e:?}");
+                assert!(e.message.contains("Access denied"), "{e:?}");
+            }
+            other => panic!("{user}: expected error 1045, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_across_shards_commits_everywhere_or_nowhere() {
+    let h = harness();
+    let (a, b) = two_ids_on_different_shards(50_000);
+    let mut conn = h.conn().await;
+    conn.query_drop("BEGIN").await.unwrap();
+    conn.query_drop(format!(
+        "INSERT INTO accounts (id, balance) VALUES ({a}, 1)"
+    ))
+    .await
+    .unwrap();
+    conn.query_drop(format!(
+        "INSERT INTO accounts (id, balance) VALUES ({b}, 2)"
+    ))
+    .await
+    .unwrap();
+    conn.query_drop("COMMIT").await.unwrap();
+    for (id, want) in [(a, "1"), (b, "2")] {
+        let rows = rows_on(
+            h.topo.mysql(shard_of_int(id)).primary(),
+            &format!("SELECT balance FROM accounts WHERE id = {id}"),
+        )
+        .await;
+        assert_eq!(rows, vec![vec![Some(want.to_string())]]);
+    }
+    // Rolled back: on neither.
+    let (c, d) = two_ids_on_different_shards(60_000);
+    conn.query_drop("START TRANSACTION").await.unwrap();
+    conn.query_drop(format!(
+        "INSERT INTO accounts (id, balance) VALUES ({c}, 1)"
+    ))
+    .await
+    .unwrap();
+    conn.query_drop(format!(
+        "INSERT INTO accounts (id, balance) VALUES ({d}, 2)"
+    ))
+    .await
+    .unwrap();
+    conn.query_drop("ROLLBACK").await.unwrap();
+    for id in [c, d] {
+        let rows = rows_on(
+            h.topo.mysql(shard_of_int(id)).primary(),
+            &format!("SELECT balance FROM accounts WHERE id = {id}"),
+        )
+        .await;
+        assert!(rows.is_empty(), "{id} survived a rollback");
+    }
+    // Nothing is left prepared, and the decision of the committed one was recorded.
+    for s in 0..2 {
+        let prepared = rows_on(h.topo.mysql(s).primary(), "XA RECOVER").await;
+        assert!(prepared.is_empty(), "shard {s}: {prepared:?}");
+    }
+    conn.disconnect().await.unwrap();
+}
+
+/// Two ids from `start` that hash to different shards.
+fn two_ids_on_different_shards(start: i64) -> (i64, i64) {
+    let a = start;
+    let b = (start + 1..)
+        .find(|k| shard_of_int(*k) != shard_of_int(a))
+        .unwrap();
+    (a, b)
+}

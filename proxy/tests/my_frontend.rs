@@ -334,3 +334,194 @@ fn two_ids_on_different_shards(start: i64) -> (i64, i64) {
         .unwrap();
     (a, b)
 }
+
+/// Reads one packet: (sequence id, payload).
+async fn read_packet(s: &mut tokio::net::TcpStream) -> Option<(u8, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut header = [0u8; 4];
+    s.read_exact(&mut header).await.ok()?;
+    let len = usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
+    let mut payload = vec![0u8; len];
+    s.read_exact(&mut payload).await.ok()?;
+    Some((header[3], payload))
+}
+
+/// The MySQL error code of an ERR payload.
+fn err_code(payload: &[u8]) -> Option<u16> {
+    (<[u8]>::first(payload) == Some(&0xFF)).then(|| u16::from_le_bytes([payload[1], payload[2]]))
+}
+
+/// Whether the proxy closed the connection (EOF or reset within 5 s).
+async fn closed(s: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 64];
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut buf)).await,
+        Ok(Ok(0)) | Ok(Err(_))
+    )
+}
+
+/// A raw connection logged in as app/app (mysql_native_password), past the OK.
+async fn raw_login(h: &MyHarness) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", h.port))
+        .await
+        .unwrap();
+    let (_, greeting) = read_packet(&mut s).await.unwrap();
+    // Salt: 8 bytes after the version and connection id, then 12 after the reserved bytes.
+    let version_end = 1 + greeting[1..].iter().position(|b| *b == 0).unwrap();
+    let mut salt = greeting[version_end + 5..version_end + 13].to_vec();
+    let rest = version_end + 13 + 1 + 2 + 1 + 2 + 2 + 1 + 10;
+    salt.extend_from_slice(&greeting[rest..rest + 12]);
+    let scramble = mysql_common::scramble::scramble_native(&salt, b"app").unwrap();
+    let caps: u32 = 0x0000_0200 | 0x0000_8000 | 0x0008_0000 | 0x0000_0008 | 0x0001_0000;
+    let mut payload = Vec::new();
+    payload.extend_from_slice(&caps.to_le_bytes());
+    payload.extend_from_slice(&(1u32 << 24).to_le_bytes());
+    payload.push(45);
+    payload.extend_from_slice(&[0; 23]);
+    payload.extend_from_slice(b"app\0");
+    payload.push(20);
+    payload.extend_from_slice(&scramble);
+    payload.extend_from_slice(b"app\0mysql_native_password\0");
+    let mut packet = vec![payload.len() as u8, (payload.len() >> 8) as u8, 0, 1];
+    packet.extend_from_slice(&payload);
+    s.write_all(&packet).await.unwrap();
+    let (_, ok) = read_packet(&mut s).await.unwrap();
+    assert_eq!(<[u8]>::first(&ok), Some(&0x00), "login: {ok:?}");
+    s
+}
+
+#[tokio::test]
+async fn bad_input_gets_an_error_and_a_close_and_others_keep_working() {
+    use tokio::io::AsyncWriteExt;
+    let h = harness();
+    let mut bystander = h.conn().await;
+
+    // Garbage instead of a handshake response (an HTTP request).
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", h.port))
+        .await
+        .unwrap();
+    read_packet(&mut s).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (_, reply) = read_packet(&mut s).await.expect("an error packet");
+    assert_eq!(err_code(&reply), Some(1043), "{reply:?}");
+    assert!(closed(&mut s).await);
+
+    // A short garbage handshake response.
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", h.port))
+        .await
+        .unwrap();
+    read_packet(&mut s).await.unwrap();
+    s.write_all(&[5, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef, 0x01])
+        .await
+        .unwrap();
+    let (_, reply) = read_packet(&mut s).await.expect("an error packet");
+    assert_eq!(err_code(&reply), Some(1043), "{reply:?}");
+    assert!(closed(&mut s).await);
+
+    // A command announcing 16 MiB that never comes.
+    let mut s = raw_login(h).await;
+    s.write_all(&[0xff, 0xff, 0xff, 0x00]).await.unwrap();
+    let (_, reply) = read_packet(&mut s).await.expect("an error packet");
+    assert_eq!(err_code(&reply), Some(1153), "{reply:?}");
+    assert!(closed(&mut s).await);
+
+    // A command with a wrong sequence id.
+    let mut s = raw_login(h).await;
+    s.write_all(&[
+        9, 0, 0, 5, 0x03, b'S', b'E', b'L', b'E', b'C', b'T', b' ', b'1',
+    ])
+    .await
+    .unwrap();
+    let (_, reply) = read_packet(&mut s).await.expect("an error packet");
+    assert_eq!(err_code(&reply), Some(1156), "{reply:?}");
+    assert!(closed(&mut s).await);
+
+    // An unknown command: an error, and the session goes on.
+    let mut s = raw_login(h).await;
+    s.write_all(&[1, 0, 0, 0, 0x7f]).await.unwrap();
+    let (_, reply) = read_packet(&mut s).await.expect("an error packet");
+    assert_eq!(err_code(&reply), Some(1047), "{reply:?}");
+    s.write_all(&[1, 0, 0, 0, 0x0e]).await.unwrap(); // COM_PING
+    let (_, reply) = read_packet(&mut s).await.expect("an OK packet");
+    assert_eq!(<[u8]>::first(&reply), Some(&0x00));
+
+    let one: Option<i64> = bystander.query_first("SELECT 1").await.unwrap();
+    assert_eq!(one, Some(1));
+    bystander.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_mysql_client_runs_a_scripted_session() {
+    let h = harness();
+    let script = "
+        SELECT 'hello' AS greeting;
+        INSERT INTO settings (k, v) VALUES ('cli', 'one');
+        BEGIN;
+        UPDATE settings SET v = 'two' WHERE k = 'cli';
+        COMMIT;
+        SELECT v FROM settings WHERE k = 'cli';
+        SET shardwire.read_consistency = 'eventual';
+        SHOW shardwire.read_consistency;
+        SELECT no_such_column FROM settings;
+    ";
+    let out = std::process::Command::new("mariadb")
+        .args([
+            "--no-defaults",
+            "-h127.0.0.1",
+            &format!("-P{}", h.port),
+            "-uapp",
+            "-papp",
+            "--batch",
+            "--skip-column-names",
+            "--force",
+            "app",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(script.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stdout, "hello\ntwo\neventual\n", "stderr: {stderr}");
+    assert!(stderr.contains("1054"), "the bad column's error: {stderr}");
+    // caching_sha2_password through the client's plugin (an auth switch from the
+    // greeting's mysql_native_password).
+    let out = std::process::Command::new("mariadb")
+        .args([
+            "--no-defaults",
+            "-h127.0.0.1",
+            &format!("-P{}", h.port),
+            "-usha2",
+            "-psha2pass",
+            "--batch",
+            "--skip-column-names",
+            "-e",
+            "SELECT 'sha2 ok'",
+            "app",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "sha2 ok\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The row is on shard 0 (settings is not sharded).
+    let rows = rows_on(
+        h.topo.mysql(0).primary(),
+        "SELECT v FROM settings WHERE k = 'cli'",
+    )
+    .await;
+    assert_eq!(rows, vec![vec![Some("two".to_string())]]);
+}

@@ -50,6 +50,11 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
         }
     }
 
+    /// Changes the limit for the packets that follow (between packets only).
+    pub fn set_limit(&mut self, max_payload: usize) {
+        self.splitter = Splitter::new(max_payload);
+    }
+
     /// The underlying reader.
     pub fn get_ref(&self) -> &R {
         &self.inner

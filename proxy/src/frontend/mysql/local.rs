@@ -126,7 +126,13 @@ impl Session {
                             .to_string(),
                     )
                 } else {
-                    self.shardwire.set(short, value)
+                    // MySQL strings may be double-quoted too.
+                    let value = value.trim();
+                    let value = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                        Some(inner) => format!("'{}'", inner.replace('\'', "''")),
+                        None => value.to_string(),
+                    };
+                    self.shardwire.set(short, &value)
                 }
             }
             _ => Err("only SET shardwire.<name> = <value> is supported".to_string()),

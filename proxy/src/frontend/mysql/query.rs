@@ -76,11 +76,11 @@ impl Session {
                     self.show_shardwire(&name);
                     return None;
                 }
+                StatementKind::Use(name) => {
+                    self.use_database(&name);
+                    return None;
+                }
                 _ => {}
-            }
-            if let Some(name) = use_database(sql) {
-                self.use_database(&name);
-                return None;
             }
         } else if let Some(bad) = statements.iter().find(|s| {
             matches!(
@@ -441,15 +441,4 @@ fn command_text(command: &TxnCommand, name: &str) -> String {
         TxnCommand::Release(_) => format!("RELEASE SAVEPOINT {quoted}"),
         _ => format!("ROLLBACK TO SAVEPOINT {quoted}"),
     }
-}
-
-/// `USE db`: the database named, unquoted.
-fn use_database(sql: &str) -> Option<String> {
-    let trimmed = sql.trim().trim_end_matches(';').trim();
-    let rest = trimmed
-        .get(..4)
-        .filter(|w| w.eq_ignore_ascii_case("use "))
-        .map(|_| trimmed[4..].trim())?;
-    let name = rest.trim_matches('`');
-    (!name.is_empty() && !name.contains(char::is_whitespace)).then(|| name.to_string())
 }

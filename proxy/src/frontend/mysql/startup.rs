@@ -20,10 +20,15 @@ use crate::protocol::mysql::consts::{cap, status};
 use crate::protocol::mysql::errcode::{self, ErrorCode};
 use crate::protocol::mysql::handshake::{is_ssl_request, Greeting, HandshakeResponse};
 use crate::protocol::mysql::read::OkPacket;
-use crate::protocol::mysql_stream::{put_packet, PacketReader};
+use crate::protocol::mysql_stream::{put_packet, PacketReader, ReadError};
 
-/// Largest command a client may send (MySQL's default `max_allowed_packet`).
-pub const MAX_CLIENT_PACKET: usize = 64 << 20;
+/// Largest command a client may send: just under 16 MiB, so that a command never spans
+/// packets (the proxy does not reassemble them) and a client announcing a 16 MiB packet
+/// is refused at its header, before anything is buffered.
+pub const MAX_CLIENT_PACKET: usize = 0xFF_FFFF - 1;
+
+/// Largest packet during login (handshake responses and auth data are small).
+const MAX_LOGIN_PACKET: usize = 16 * 1024;
 
 /// How long a client has to log in.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,13 +66,17 @@ pub(super) async fn login(
     cluster: Arc<Cluster>,
 ) -> Option<Session> {
     let connection_id = next_connection_id();
+    reader.set_limit(MAX_LOGIN_PACKET);
     let outcome = tokio::time::timeout(
         LOGIN_TIMEOUT,
         exchange(&mut reader, &mut writer, &cluster, connection_id),
     )
     .await;
     let (caps, db, user) = match outcome {
-        Ok(Ok(accepted)) => accepted,
+        Ok(Ok(accepted)) => {
+            reader.set_limit(MAX_CLIENT_PACKET);
+            accepted
+        }
         Ok(Err((seq, code, message))) => {
             tracing::debug!(%message, "MySQL login refused");
             let mut out = BytesMut::new();
@@ -120,7 +129,7 @@ async fn exchange(
     };
     greeting.write(&mut out, &mut 0);
     send(writer, &mut out).await?;
-    let packet = reader.next().await.map_err(|_| gone())?;
+    let packet = reader.next().await.map_err(read_refusal)?;
     let mut seq = packet.seq().wrapping_add(1);
     if is_ssl_request(packet.payload()) {
         return Err((
@@ -205,7 +214,7 @@ async fn exchange(
             }
         }
         send(writer, &mut out).await?;
-        let packet = reader.next().await.map_err(|_| gone())?;
+        let packet = reader.next().await.map_err(read_refusal)?;
         seq = packet.seq().wrapping_add(1);
         step = auth.on_response(packet.payload(), false);
     }
@@ -264,6 +273,19 @@ async fn send(writer: &mut OwnedWriteHalf, out: &mut BytesMut) -> Result<(), Ref
     writer.write_all(out).await.map_err(|_| gone())?;
     out.clear();
     Ok(())
+}
+
+/// A bad packet during login gets an error; a client that left gets nothing.
+fn read_refusal(e: ReadError) -> Refusal {
+    match e {
+        // The client's first packet is 1, so the answer is 2.
+        ReadError::TooLarge { announced, .. } => (
+            2,
+            errcode::ER_HANDSHAKE_ERROR,
+            format!("Bad handshake: a login packet of {announced} bytes"),
+        ),
+        _ => gone(),
+    }
 }
 
 fn gone() -> Refusal {

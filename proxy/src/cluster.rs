@@ -87,6 +87,9 @@ pub struct MyDatabaseRuntime {
     pub router: Router,
     /// Its shards, in order.
     pub shards: Vec<MyShardRuntime>,
+    /// `proxy.transaction_lock_timeout` in whole seconds, at least 1 (0: not set), for
+    /// `innodb_lock_wait_timeout` in transactions.
+    pub transaction_lock_timeout_secs: u64,
 }
 
 impl MyDatabaseRuntime {
@@ -118,6 +121,10 @@ impl MyDatabaseRuntime {
             config: db.clone(),
             router: Router::new(Schema::from_database(db), Dialect::MySql),
             shards,
+            transaction_lock_timeout_secs: match config.proxy.transaction_lock_timeout {
+                d if d.is_zero() => 0,
+                d => d.as_secs_f64().ceil().max(1.0) as u64,
+            },
         }
     }
 

@@ -23,6 +23,7 @@ CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL, note VARC
 CREATE TABLE users (name VARCHAR(64) PRIMARY KEY, age INT);
 CREATE TABLE devices (u CHAR(36) PRIMARY KEY, label VARCHAR(64));
 CREATE TABLE settings (k VARCHAR(64) PRIMARY KEY, v VARCHAR(64));
+CREATE TABLE bank (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL);
 ";
 
 const TABLES: &str = "
@@ -35,6 +36,11 @@ const TABLES: &str = "
   name = \"users\"
   shard_key = \"name\"
   key_type = \"text\"
+
+  [[databases.tables]]
+  name = \"bank\"
+  shard_key = \"id\"
+  key_type = \"bigint\"
 
   [[databases.tables]]
   name = \"devices\"
@@ -524,4 +530,80 @@ async fn the_mysql_client_runs_a_scripted_session() {
     )
     .await;
     assert_eq!(rows, vec![vec![Some("two".to_string())]]);
+}
+
+#[tokio::test]
+async fn concurrent_transfers_across_shards_keep_the_total() {
+    let h = harness();
+    let accounts = 20_i64;
+    let mut setup = h.conn().await;
+    for id in 0..accounts {
+        setup
+            .query_drop(format!(
+                "INSERT INTO bank (id, balance) VALUES ({id}, 1000)"
+            ))
+            .await
+            .unwrap();
+    }
+    setup.disconnect().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut clients = Vec::new();
+    for c in 0..8_i64 {
+        let opts = h.opts("app", "app");
+        clients.push(tokio::spawn(async move {
+            let mut conn = mysql_async::Conn::new(opts).await.unwrap();
+            let mut committed = 0_u64;
+            let mut i = c;
+            while std::time::Instant::now() < deadline {
+                i += 7;
+                let from = (i * 13) % accounts;
+                let to = (i * 17 + 3) % accounts;
+                if from == to {
+                    continue;
+                }
+                let result: Result<(), mysql_async::Error> = async {
+                    conn.query_drop("BEGIN").await?;
+                    conn.query_drop(format!(
+                        "UPDATE bank SET balance = balance - 5 WHERE id = {from}"
+                    ))
+                    .await?;
+                    conn.query_drop(format!(
+                        "UPDATE bank SET balance = balance + 5 WHERE id = {to}"
+                    ))
+                    .await?;
+                    conn.query_drop("COMMIT").await
+                }
+                .await;
+                match result {
+                    Ok(()) => committed += 1,
+                    Err(mysql_async::Error::Server(e))
+                        if matches!(e.code, 1205 | 1213 | 1402 | 1614) =>
+                    {
+                        conn.query_drop("ROLLBACK").await.unwrap();
+                    }
+                    Err(e) => panic!("transfer failed: {e:?}"),
+                }
+            }
+            conn.disconnect().await.unwrap();
+            committed
+        }));
+    }
+    let mut committed = 0;
+    for c in clients {
+        committed += c.await.unwrap();
+    }
+    assert!(committed > 50, "only {committed} transfers committed");
+    let mut total = 0_i64;
+    for s in 0..2 {
+        let node = h.topo.mysql(s).primary();
+        let rows = rows_on(node, "SELECT COALESCE(SUM(balance), 0) FROM bank").await;
+        total += rows[0][0].clone().unwrap().parse::<i64>().unwrap();
+        let prepared = rows_on(node, "XA RECOVER").await;
+        assert!(prepared.is_empty(), "shard {s}: {prepared:?}");
+    }
+    assert_eq!(
+        total,
+        1000 * accounts,
+        "money was created or lost ({committed} transfers)"
+    );
 }

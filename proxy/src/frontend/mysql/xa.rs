@@ -89,7 +89,15 @@ impl ClientTxn {
             participant: shard,
             decision: self.decider().unwrap_or(shard),
         };
-        let mut begin = format!("XA START '{gid}'");
+        // Lock waits end in an error rather than hang: a cycle across shards is a
+        // deadlock no single server can see. A shorter timeout the client set stays.
+        let mut begin = match db.transaction_lock_timeout_secs {
+            0 => String::new(),
+            secs => format!(
+                "SET SESSION innodb_lock_wait_timeout = LEAST(@@innodb_lock_wait_timeout, {secs}); "
+            ),
+        };
+        begin.push_str(&format!("XA START '{gid}'"));
         for savepoint in &self.savepoints {
             begin.push_str(&format!("; SAVEPOINT `{}`", savepoint.replace('`', "``")));
         }
@@ -116,6 +124,9 @@ impl ClientTxn {
                 code: "XA100".into(),
                 message: reason,
             });
+        }
+        if self.branches.len() > 1 {
+            failpoint("begun");
         }
         let decider = self.decider();
         let mut participants: Vec<XaParticipant> =

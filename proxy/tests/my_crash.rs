@@ -1,0 +1,218 @@
+//! The XA crash matrix on MariaDB: a proxy process (the real binary) is aborted by a
+//! failpoint at each step of a commit across two shards; a fresh proxy instance then
+//! resolves what was left. Every transaction ends on both shards or on none, the ones
+//! past the commit point are present, and `XA RECOVER` is empty on every primary.
+
+#![allow(clippy::unwrap_used)]
+
+use std::num::NonZeroU32;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mysql_async::prelude::*;
+use shardwire_router::hash::{shard_of, ShardKey};
+use shardwire_testbed::{PortLease, Topology};
+
+const SCHEMA: &str = "CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)";
+
+struct Proxy {
+    child: Child,
+    lease: PortLease,
+}
+
+impl Proxy {
+    fn start(topo: &Topology, failpoint: Option<&str>) -> Proxy {
+        let lease = shardwire_testbed::lease_port().unwrap();
+        let mut toml = format!(
+            "[proxy]\nmysql_listen = \"127.0.0.1:{}\"\npool_size = 4\nrecovery_interval = \"100ms\"\ntwopc_grace = \"1s\"\n\n\
+             [[users]]\nname = \"app\"\npassword = \"app\"\n\n\
+             [[databases]]\nname = \"app\"\nprotocol = \"mysql\"\nbackend_user = \"app\"\nbackend_password = \"app\"\n",
+            lease.port()
+        );
+        for shard in topo.mysql_shards() {
+            toml.push_str(&format!(
+                "\n  [[databases.shards]]\n  primary = \"{}\"\n",
+                shard.primary().config_addr()
+            ));
+        }
+        toml.push_str("\n  [[databases.tables]]\n  name = \"accounts\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n");
+        let path = std::env::temp_dir().join(format!("shardwire-xa-crash-{}.toml", lease.port()));
+        std::fs::write(&path, toml).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shardwire"));
+        cmd.args(["serve", "--config"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        match failpoint {
+            Some(p) => cmd.env("SHARDWIRE_FAILPOINT", p),
+            None => cmd.env_remove("SHARDWIRE_FAILPOINT"),
+        };
+        let child = cmd.spawn().unwrap();
+        Proxy { child, lease }
+    }
+
+    async fn conn(&self) -> mysql_async::Conn {
+        let opts = mysql_async::OptsBuilder::default()
+            .ip_or_hostname("127.0.0.1")
+            .tcp_port(self.lease.port())
+            .user(Some("app"))
+            .pass(Some("app"))
+            .db_name(Some("app"))
+            .prefer_socket(false);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match mysql_async::Conn::new(opts.clone()).await {
+                Ok(conn) => return conn,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("proxy did not come up: {e}"),
+            }
+        }
+    }
+
+    /// Waits for the process to end (a failpoint aborted it).
+    fn wait_dead(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the proxy did not stop at its failpoint");
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn key_on(shard: usize, from: i64) -> i64 {
+    (from..)
+        .find(|k| shard_of(&ShardKey::Int(*k), NonZeroU32::new(2).unwrap()) as usize == shard)
+        .unwrap()
+}
+
+async fn count(topo: &Topology, shard: usize, sql: &str) -> i64 {
+    topo.mysql(shard)
+        .primary()
+        .query_value(sql)
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Prepared `sw_` XA branches on both primaries.
+async fn prepared(topo: &Topology) -> usize {
+    let mut n = 0;
+    for s in 0..2 {
+        let rows = topo.mysql(s).primary().query("XA RECOVER").await.unwrap();
+        n += rows
+            .iter()
+            .filter(|r| {
+                r.get(3)
+                    .cloned()
+                    .flatten()
+                    .is_some_and(|x| x.starts_with("sw_"))
+            })
+            .count();
+    }
+    n
+}
+
+/// Runs one cross-shard transaction through a proxy that dies at `point`; returns the
+/// two keys it wrote.
+async fn crash_at(topo: &Topology, point: &str, base: i64) -> (i64, i64) {
+    let (a, b) = (key_on(0, base), key_on(1, base));
+    let mut proxy = Proxy::start(topo, Some(point));
+    let mut conn = proxy.conn().await;
+    conn.query_drop("BEGIN").await.unwrap();
+    conn.query_drop(format!(
+        "INSERT INTO accounts (id, balance) VALUES ({a}, 1)"
+    ))
+    .await
+    .unwrap();
+    conn.query_drop(format!(
+        "INSERT INTO accounts (id, balance) VALUES ({b}, 1)"
+    ))
+    .await
+    .unwrap();
+    let result = conn.query_drop("COMMIT").await;
+    assert!(
+        result.is_err(),
+        "{point}: COMMIT cannot succeed when the proxy dies during it"
+    );
+    proxy.wait_dead();
+    if !matches!(point, "begun" | "committing_rest") {
+        // Between the first prepare and the last commit something is prepared, and it
+        // survives the crash (with two shards nothing is left at `committing_rest`).
+        assert!(prepared(topo).await > 0, "{point}: nothing left prepared");
+    }
+    (a, b)
+}
+
+/// A fresh proxy resolves everything; returns whether the transaction's rows exist.
+async fn recovered(topo: &Topology, a: i64, b: i64) -> bool {
+    let _fresh = Proxy::start(topo, None);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while prepared(topo).await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "prepared XA branches were not resolved"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let on_a = count(
+        topo,
+        0,
+        &format!("SELECT count(*) FROM accounts WHERE id = {a}"),
+    )
+    .await;
+    let on_b = count(
+        topo,
+        1,
+        &format!("SELECT count(*) FROM accounts WHERE id = {b}"),
+    )
+    .await;
+    assert_eq!(on_a, on_b, "keys {a}/{b}: on one shard but not the other");
+    on_a == 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_crash_point_ends_on_all_shards_or_none() {
+    let topo = Topology::builder()
+        .mysql_shards(2)
+        .fast(true)
+        .start()
+        .await
+        .unwrap();
+    for s in topo.mysql_shards() {
+        s.primary().execute(SCHEMA).await.unwrap();
+    }
+    let matrix = [
+        ("begun", false),
+        ("prepared_some", false),
+        ("prepared_all", false),
+        ("decided", true),
+        ("committing_rest", true),
+    ];
+    for (i, (point, committed)) in matrix.into_iter().enumerate() {
+        let (a, b) = crash_at(&topo, point, 1000 * (i as i64 + 1)).await;
+        assert_eq!(
+            recovered(&topo, a, b).await,
+            committed,
+            "crash point {point}"
+        );
+    }
+    for s in 0..2 {
+        let left = topo.mysql(s).primary().query("XA RECOVER").await.unwrap();
+        assert!(left.is_empty(), "shard {s}: {left:?}");
+    }
+}

@@ -76,6 +76,8 @@ pub struct MyShardRuntime {
     pub primary: MyNodePool,
     /// The replicas' pools, in config order.
     pub replicas: Vec<MyNodePool>,
+    /// What the replica monitor last saw.
+    pub monitor: Arc<ShardMonitor>,
 }
 
 /// One logical database served by the MySQL frontend.
@@ -115,6 +117,7 @@ impl MyDatabaseRuntime {
                     .enumerate()
                     .map(|(r, addr)| pool(i, format!("replica{r}"), addr))
                     .collect(),
+                monitor: Arc::new(ShardMonitor::new(shard.replicas.len())),
             })
             .collect();
         MyDatabaseRuntime {

@@ -1,18 +1,21 @@
-//! The replica monitor: per shard, polls the primary's WAL position and each replica's
-//! replay position every `monitor_interval`, keeps a short history of primary positions so
+//! The replica monitor: per shard, polls the primary's position and each replica's
+//! replay position every `monitor_interval` (PostgreSQL: WAL LSNs; MariaDB: GTIDs, see
+//! `consistency::gtid`), keeps a short history of primary positions so
 //! a replica's staleness is known in time (now − the moment the primary was where the
 //! replica is), marks nodes that stop answering unhealthy, bans replicas lagging beyond
 //! `max_replica_lag`, and publishes a [`ShardView`] snapshot that read routing consults.
 //!
-//! It is the control plane, so it uses tokio-postgres; the data path never waits on it.
+//! It is the control plane, so it uses tokio-postgres for PostgreSQL and a connection of
+//! its own for MariaDB; the data path never waits on it.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio_postgres::{Client, NoTls};
 
+use crate::backend::mysql::conn::MyConn;
 use crate::backend::pg::NodeInfo;
-use crate::consistency::{Lsn, NodeState, PositionHistory, ShardView};
+use crate::consistency::{gtid_position, Lsn, NodeState, PositionHistory, ShardView};
 
 /// The published state of one shard's nodes.
 #[derive(Debug)]
@@ -51,27 +54,84 @@ impl ShardMonitor {
     }
 }
 
+/// Which server a shard runs, and so how positions are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// PostgreSQL: `pg_current_wal_lsn()` / `pg_last_wal_replay_lsn()`.
+    Postgres,
+    /// MariaDB: `@@gtid_binlog_pos` / `@@gtid_slave_pos`.
+    MariaDb,
+}
+
+/// A control connection of either engine.
+enum Control {
+    Pg(Client),
+    My(MyConn),
+}
+
 /// One polled node: its identity and a control connection, reopened when it fails.
 struct Probe {
     node: Arc<NodeInfo>,
-    client: Option<Client>,
+    engine: Engine,
+    control: Option<Control>,
 }
 
 impl Probe {
-    async fn query_lsn(&mut self, sql: &str, timeout: Duration) -> Option<Lsn> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = connect(&self.node, timeout).await;
+    /// The node's position: the primary's write position or a replica's replay position.
+    async fn position(&mut self, primary: bool, timeout: Duration) -> Option<Lsn> {
+        let dead = match &self.control {
+            None => true,
+            Some(Control::Pg(client)) => client.is_closed(),
+            Some(Control::My(conn)) => conn.broken,
+        };
+        if dead {
+            self.control = match self.engine {
+                Engine::Postgres => connect(&self.node, timeout).await.map(Control::Pg),
+                Engine::MariaDb => {
+                    tokio::time::timeout(timeout, MyConn::connect(self.node.clone()))
+                        .await
+                        .ok()?
+                        .ok()
+                        .map(Control::My)
+                }
+            };
         }
-        let client = self.client.as_ref()?;
-        let row = match tokio::time::timeout(timeout, client.query_one(sql, &[])).await {
-            Ok(Ok(row)) => row,
-            _ => {
-                self.client = None;
-                return None;
+        let text = match self.control.as_mut()? {
+            Control::Pg(client) => {
+                let sql = if primary {
+                    "SELECT pg_current_wal_lsn()::text"
+                } else {
+                    "SELECT pg_last_wal_replay_lsn()::text"
+                };
+                match tokio::time::timeout(timeout, client.query_one(sql, &[])).await {
+                    Ok(Ok(row)) => row.try_get::<_, Option<String>>(0).ok().flatten(),
+                    _ => None,
+                }
+            }
+            Control::My(conn) => {
+                let sql = if primary {
+                    "SELECT @@gtid_binlog_pos"
+                } else {
+                    "SELECT @@gtid_slave_pos"
+                };
+                match tokio::time::timeout(timeout, conn.query(sql)).await {
+                    Ok(Ok(answer)) if answer.error.is_none() => answer
+                        .rows
+                        .into_iter()
+                        .next()
+                        .and_then(|r| r.into_iter().next().flatten()),
+                    _ => None,
+                }
             }
         };
-        let text: Option<String> = row.try_get(0).ok()?;
-        text?.parse().ok()
+        let Some(text) = text else {
+            self.control = None;
+            return None;
+        };
+        match self.engine {
+            Engine::Postgres => text.parse().ok(),
+            Engine::MariaDb => gtid_position(&text),
+        }
     }
 }
 
@@ -101,6 +161,7 @@ async fn connect(node: &NodeInfo, timeout: Duration) -> Option<Client> {
 /// Polls one shard forever, publishing into `monitor`.
 pub async fn run(
     monitor: Arc<ShardMonitor>,
+    engine: Engine,
     primary: Arc<NodeInfo>,
     replicas: Vec<Arc<NodeInfo>>,
     interval: Duration,
@@ -109,29 +170,30 @@ pub async fn run(
     let timeout = (interval * 4).max(Duration::from_millis(500));
     let mut primary = Probe {
         node: primary,
-        client: None,
+        engine,
+        control: None,
     };
     let mut probes: Vec<Probe> = replicas
         .into_iter()
-        .map(|node| Probe { node, client: None })
+        .map(|node| Probe {
+            node,
+            engine,
+            control: None,
+        })
         .collect();
     let mut history = PositionHistory::default();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let primary_lsn = primary
-            .query_lsn("SELECT pg_current_wal_lsn()::text", timeout)
-            .await;
+        let primary_lsn = primary.position(true, timeout).await;
         let now = Instant::now();
         if let Some(lsn) = primary_lsn {
             history.record(now, lsn);
         }
         let mut replicas = Vec::with_capacity(probes.len());
         for probe in &mut probes {
-            let replay = probe
-                .query_lsn("SELECT pg_last_wal_replay_lsn()::text", timeout)
-                .await;
+            let replay = probe.position(false, timeout).await;
             let staleness = replay.and_then(|r| history.staleness(r, Instant::now()));
             let within_lag = match (staleness, max_lag) {
                 (Some(s), Some(max)) => s <= max,

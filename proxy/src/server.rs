@@ -58,6 +58,19 @@ pub async fn start(config: Config) -> Result<ProxyHandle, String> {
         for shard in db.shards.iter().filter(|s| !s.replicas.is_empty()) {
             tasks.push(tokio::spawn(crate::monitor::run(
                 shard.monitor.clone(),
+                crate::monitor::Engine::Postgres,
+                shard.primary.node().clone(),
+                shard.replicas.iter().map(|r| r.node().clone()).collect(),
+                cluster.config.proxy.monitor_interval,
+                cluster.config.proxy.max_replica_lag,
+            )));
+        }
+    }
+    for db in cluster.mysql_databases() {
+        for shard in db.shards.iter().filter(|s| !s.replicas.is_empty()) {
+            tasks.push(tokio::spawn(crate::monitor::run(
+                shard.monitor.clone(),
+                crate::monitor::Engine::MariaDb,
                 shard.primary.node().clone(),
                 shard.replicas.iter().map(|r| r.node().clone()).collect(),
                 cluster.config.proxy.monitor_interval,

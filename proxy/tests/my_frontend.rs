@@ -54,7 +54,8 @@ fn harness() -> &'static MyHarness {
         start_mysql(MySpec {
             shards: 2,
             replicas: 1,
-            pool_size: 8,
+            // Transfers hold a connection on each shard per client.
+            pool_size: 24,
             proxy_extra: "",
             tables: TABLES,
             schema: SCHEMA,

@@ -3,6 +3,8 @@
 //! that decide where a read goes can be tested with tables of simulated positions.
 //!
 //! - [`lsn`]: PostgreSQL WAL positions, parsed from and printed as `16/B374D848`.
+//! - [`gtid`]: MariaDB GTID positions (single replication domain) as the same ordered
+//!   positions.
 //! - [`history`]: a bounded history of a primary's WAL positions over time, which turns a
 //!   replica's replay position into its staleness.
 //! - [`view`]: the per-shard snapshot the replica monitor publishes and the policy reads.
@@ -14,12 +16,14 @@
 //! The monitor (I/O) feeds [`PositionHistory`] and publishes [`ShardView`]s; the session
 //! keeps a [`SessionToken`] and asks [`choose`] for each read.
 
+pub mod gtid;
 pub mod history;
 pub mod lsn;
 pub mod policy;
 pub mod token;
 pub mod view;
 
+pub use gtid::gtid_position;
 pub use history::PositionHistory;
 pub use lsn::{Lsn, LsnParseError};
 pub use policy::{choose, choose_after_wait, Choice, FallbackReason};

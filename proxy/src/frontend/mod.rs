@@ -3,3 +3,4 @@
 
 pub mod mysql;
 pub mod pg;
+pub mod replica_choice;

@@ -60,13 +60,29 @@ pub(super) async fn checkout(
     shard: u32,
     settings: &Settings,
 ) -> Result<PooledMyConn, ConnError> {
-    let Some(runtime) = db.shard(shard) else {
-        return Err(ConnError::Server(ServerError::Protocol {
+    checkout_node(db, shard, None, settings).await
+}
+
+/// A connection of `shard`'s primary or of its replica `replica`, settings applied.
+pub(super) async fn checkout_node(
+    db: &MyDatabaseRuntime,
+    shard: u32,
+    replica: Option<usize>,
+    settings: &Settings,
+) -> Result<PooledMyConn, ConnError> {
+    let missing = || {
+        ConnError::Server(ServerError::Protocol {
             node: format!("{}/shard{shard}", db.config.name),
-            reason: "no such shard".into(),
-        }));
+            reason: "no such node".into(),
+        })
     };
-    let mut conn = runtime.primary.get().await?;
+    let runtime = db.shard(shard).ok_or_else(missing)?;
+    let pool = match replica {
+        None => &runtime.primary,
+        Some(i) => runtime.replicas.get(i).ok_or_else(missing)?,
+    };
+    let mut conn = pool.get().await?;
+    conn.last_gtid = None;
     if let Err(e) = sync_settings(&mut conn, settings).await {
         discard(conn);
         return Err(e);

@@ -169,7 +169,7 @@ impl Session {
             };
         }
         match self.txn.take() {
-            Some(txn) => report_commit(self, txn.commit().await),
+            Some(txn) => self.commit_txn(txn).await,
             None => true,
         }
     }
@@ -282,7 +282,7 @@ impl Session {
             let Some(txn) = self.txn.take() else {
                 return;
             };
-            if !report_commit(self, txn.commit().await) {
+            if !self.commit_txn(txn).await {
                 return;
             }
         }
@@ -329,6 +329,18 @@ fn combine(results: SpreadResults, so_far: u64, shard: u64) -> u64 {
     match results {
         SpreadResults::Sum => so_far + shard,
         SpreadResults::Copies => so_far.max(shard),
+    }
+}
+
+impl Session {
+    /// Commits `txn`, takes its positions, and tells the client a failure; `true` when
+    /// it committed (the caller sends OK).
+    pub(super) async fn commit_txn(&mut self, txn: ClientTxn) -> bool {
+        let (outcome, positions) = txn.commit().await;
+        for (shard, position) in positions {
+            self.positions.observe(shard, position);
+        }
+        report_commit(self, outcome)
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use shardwire_router::{Routed, StatementKind, TxnCommand};
 
-use super::backend::{checkout, ConnError, Pinned};
+use super::backend::{checkout_node, ConnError, Pinned};
 use super::forward::{lost, AnswerKind, Ended, Sink};
 use super::reply;
 use super::session::{Session, Stop};
@@ -13,6 +13,8 @@ use super::statements::StatementRequest;
 use super::xa::{BranchError, ClientTxn};
 use crate::backend::mysql::conn::{MyConn, ServerStatement};
 use crate::backend::mysql::pool::discard;
+use crate::consistency::gtid_position;
+use crate::frontend::replica_choice::{choose_replica, forces_primary, ShardReplicas};
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql_stream::Packet;
 
@@ -214,7 +216,13 @@ impl Session {
             return result;
         }
         let shard = shard.unwrap_or(0);
-        let mut conn = match checkout(&self.db, shard, &self.settings).await {
+        let replica = match (&request, kind, writes) {
+            (Request::Raw(_) | Request::Statement(_), AnswerKind::Results, false) => {
+                self.choose_replica(shard, &request).await
+            }
+            _ => None,
+        };
+        let mut conn = match checkout_node(&self.db, shard, replica, &self.settings).await {
             Ok(conn) => conn,
             Err(e) => {
                 self.conn_failed(shard, &e);
@@ -222,6 +230,9 @@ impl Session {
             }
         };
         let result = self.run_request(&mut conn, &request, kind, sink).await;
+        if replica.is_none() {
+            self.observe_position(shard, &mut conn);
+        }
         if conn.broken {
             discard(conn);
         } else if conn.in_transaction() {
@@ -278,6 +289,46 @@ impl Session {
             );
         }
         Some(ended)
+    }
+
+    /// The replica that serves a read on `shard` outside a transaction, if any.
+    async fn choose_replica(&mut self, shard: u32, request: &Request<'_>) -> Option<usize> {
+        let required = self.positions.required(shard);
+        let replicas = self.db.shard(shard).map(|rt| ShardReplicas {
+            monitor: &rt.monitor,
+            in_flight: rt
+                .replicas
+                .iter()
+                .map(|pool| {
+                    let status = pool.status();
+                    status.size.saturating_sub(status.available) as u32
+                })
+                .collect(),
+        });
+        let hinted = || match request {
+            Request::Raw(bytes) => bytes
+                .get(5..)
+                .is_some_and(|sql| forces_primary(&String::from_utf8_lossy(sql))),
+            Request::Statement(statement) => self
+                .statements
+                .get(&statement.client_id)
+                .is_some_and(|s| forces_primary(&s.sql)),
+            Request::Prepare { .. } => true,
+        };
+        choose_replica(&self.shardwire, required, replicas, hinted).await
+    }
+
+    /// Takes the GTID a primary connection reported for the session's last statement
+    /// as the session's position on `shard` (read-your-writes).
+    pub(super) fn observe_position(&mut self, shard: u32, conn: &mut MyConn) {
+        if let Some(position) = conn
+            .last_gtid
+            .take()
+            .as_deref()
+            .and_then(|g| std::str::from_utf8(g).ok().and_then(gtid_position))
+        {
+            self.positions.observe(shard, position);
+        }
     }
 
     /// Tells the client no connection could be had.
@@ -370,7 +421,7 @@ impl Session {
         let Some(txn) = self.txn.take() else {
             return true;
         };
-        super::local::report_commit(self, txn.commit().await)
+        self.commit_txn(txn).await
     }
 
     /// SAVEPOINT / RELEASE / ROLLBACK TO on every shard of the transaction (and on shards

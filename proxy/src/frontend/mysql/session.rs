@@ -19,6 +19,7 @@ use super::reply;
 use super::statements::ClientStatement;
 use super::xa::ClientTxn;
 use crate::cluster::{Cluster, MyDatabaseRuntime, UserRuntime};
+use crate::consistency::SessionToken;
 use crate::frontend::pg::settings::ShardwireSettings;
 use crate::protocol::mysql::consts::{com, status};
 use crate::protocol::mysql::errcode;
@@ -59,6 +60,8 @@ pub(super) struct Session {
     pub next_statement_id: u32,
     /// The proxy's connection id for this client.
     pub connection_id: u32,
+    /// The session's causal position per shard (GTID sequence numbers).
+    pub positions: SessionToken,
 }
 
 impl Session {
@@ -256,6 +259,7 @@ impl Session {
         self.settings.clear();
         self.statements.clear();
         self.autocommit = true;
+        self.positions = SessionToken::default();
         let proxy = &self.cluster.config.proxy;
         self.shardwire = ShardwireSettings::new(
             self.cluster
@@ -319,5 +323,6 @@ pub(super) fn new_session(
         statements: HashMap::new(),
         next_statement_id: 1,
         connection_id,
+        positions: SessionToken::default(),
     }
 }

@@ -19,6 +19,7 @@ use crate::backend::mysql::answer::{Answer, ServerErr};
 use crate::backend::mysql::pool::{discard, PooledMyConn};
 use crate::backend::pg::ServerError;
 use crate::cluster::MyDatabaseRuntime;
+use crate::consistency::{gtid_position, Lsn};
 use crate::frontend::pg::distributed::{failpoint, next_txn};
 
 /// The decision table on every MySQL primary (created at startup).
@@ -116,14 +117,16 @@ impl ClientTxn {
         Ok(&mut self.branches[last])
     }
 
-    /// Commits through the coordinator.
-    pub async fn commit(self) -> Outcome {
+    /// Commits through the coordinator; also returns the GTID each branch's commit
+    /// reported (the session's new positions).
+    pub async fn commit(self) -> (Outcome, Vec<(u32, Lsn)>) {
         if let Some(reason) = self.doomed.clone() {
             self.abandon().await;
-            return Outcome::RolledBack(Failure::Refused {
+            let failure = Failure::Refused {
                 code: "XA100".into(),
                 message: reason,
-            });
+            };
+            return (Outcome::RolledBack(failure), Vec::new());
         }
         if self.branches.len() > 1 {
             failpoint("begun");
@@ -140,10 +143,18 @@ impl ClientTxn {
             })
         })
         .await;
+        let positions = participants
+            .iter_mut()
+            .filter_map(|p| {
+                let gtid = p.branch.conn.last_gtid.take()?;
+                let position = gtid_position(std::str::from_utf8(&gtid).ok()?)?;
+                Some((p.branch.shard, position))
+            })
+            .collect();
         for p in participants {
             p.release();
         }
-        outcome
+        (outcome, positions)
     }
 
     /// Rolls every branch back.

@@ -305,7 +305,4 @@ pub(super) fn transaction_end(kinds: &[shardwire_router::StatementPlan]) -> Opti
     })
 }
 
-/// The `/* shardwire:primary */` hint: this read must see the primary.
-pub(super) fn forces_primary(sql: &str) -> bool {
-    sql.contains("shardwire:primary")
-}
+pub(super) use crate::frontend::replica_choice::forces_primary;

@@ -1,0 +1,170 @@
+//! Replica reads on the MySQL frontend, on MariaDB GTID replicas: `session` reads see the
+//! session's writes while replicas stand still, `eventual` reads are served by replicas
+//! (the serving node's `@@server_id` says which), `strong` reads by the primary.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::num::NonZeroU32;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::mysql::{start_mysql, MyHarness, MySpec};
+use mysql_async::prelude::*;
+use shardwire_router::hash::{shard_of, ShardKey};
+use shardwire_testbed::Shard;
+
+const SCHEMA: &str = "CREATE TABLE kv (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)";
+
+const TABLES: &str = "
+  [[databases.tables]]
+  name = \"kv\"
+  shard_key = \"id\"
+  key_type = \"bigint\"
+";
+
+fn harness() -> &'static MyHarness {
+    static H: OnceLock<MyHarness> = OnceLock::new();
+    H.get_or_init(|| {
+        start_mysql(MySpec {
+            shards: 2,
+            replicas: 1,
+            pool_size: 8,
+            proxy_extra: "monitor_interval = \"20ms\"",
+            tables: TABLES,
+            schema: SCHEMA,
+        })
+    })
+}
+
+/// Tests pause replication; they must not overlap.
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
+fn shard_for(key: i64) -> &'static Shard {
+    let n = shard_of(&ShardKey::Int(key), NonZeroU32::new(2).unwrap());
+    harness().topo.mysql(n as usize)
+}
+
+async fn server_id(node: &shardwire_testbed::Node) -> String {
+    node.query_value("SELECT @@server_id")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn session(level: &str) -> mysql_async::Conn {
+    let mut conn = harness().conn().await;
+    conn.query_drop(format!("SET shardwire.read_consistency = '{level}'"))
+        .await
+        .unwrap();
+    conn
+}
+
+/// The value of `key` (`None` when the serving node has no such row) and the
+/// `@@server_id` of the node that answered (empty when no row came back).
+async fn read(conn: &mut mysql_async::Conn, key: i64) -> (Option<i64>, String) {
+    let row: Option<(i64, String)> = conn
+        .query_first(format!(
+            "SELECT v, CAST(@@server_id AS CHAR) FROM kv WHERE id = {key}"
+        ))
+        .await
+        .unwrap();
+    match row {
+        Some((v, id)) => (Some(v), id),
+        None => (None, String::new()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_reads_see_own_writes_while_replicas_stand_still() {
+    let _s = serial().await;
+    let key = 101;
+    let shard = shard_for(key);
+    let replica_id = server_id(shard.replica(0)).await;
+    let mut conn = session("session").await;
+    conn.query_drop("SET shardwire.max_wait = '2ms'")
+        .await
+        .unwrap();
+    shard.replica(0).pause_replay().await.unwrap();
+    conn.query_drop(format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    for i in 0..500 {
+        let (v, _) = read(&mut conn, key).await;
+        assert_eq!(v, Some(1), "read {i} did not see the session's own write");
+    }
+    shard.replica(0).resume_replay().await.unwrap();
+    // Once the replica has replayed the write, session reads go back to it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (v, served_by) = read(&mut conn, key).await;
+        assert_eq!(v, Some(1));
+        if served_by == replica_id {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "session reads never returned to the replica"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    conn.disconnect().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eventual_reads_are_served_by_replicas_and_strong_by_primaries() {
+    let _s = serial().await;
+    let shard0 = harness().topo.mysql(0);
+    let replica_id = server_id(shard0.replica(0)).await;
+    let primary_id = server_id(shard0.primary()).await;
+    assert_ne!(replica_id, primary_id);
+    let mut eventual = session("eventual").await;
+    // The monitor needs a poll or two before it trusts the replica.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut served_by_replica = 0;
+    let mut reads = 0;
+    while served_by_replica < 100 {
+        let id: String = eventual
+            .query_first("SELECT CAST(@@server_id AS CHAR)")
+            .await
+            .unwrap()
+            .unwrap();
+        reads += 1;
+        if id == replica_id {
+            served_by_replica += 1;
+        } else {
+            assert!(
+                Instant::now() < deadline,
+                "eventual reads never reached the replica"
+            );
+        }
+    }
+    assert!(reads < 200, "{reads} reads for 100 on the replica");
+    let mut strong = session("strong").await;
+    for _ in 0..20 {
+        let id: String = strong
+            .query_first("SELECT CAST(@@server_id AS CHAR)")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(id, primary_id, "a strong read was served by a replica");
+    }
+    // Writes always go to the primary, whatever the level.
+    eventual
+        .query_drop("INSERT INTO kv (id, v) VALUES (303, @@server_id)")
+        .await
+        .unwrap();
+    let rows = shard_for(303)
+        .primary()
+        .query("SELECT v FROM kv WHERE id = 303")
+        .await
+        .unwrap();
+    let writer = server_id(shard_for(303).primary()).await;
+    assert_eq!(rows, vec![vec![Some(writer)]]);
+    eventual.disconnect().await.unwrap();
+    strong.disconnect().await.unwrap();
+}

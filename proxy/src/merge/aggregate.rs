@@ -25,12 +25,14 @@ pub(crate) struct ColumnPlan {
     pub binary: bool,
     /// Its type OID.
     pub type_oid: u32,
+    /// MySQL: the decimals of a `DECIMAL` column (see [`Field::decimals`]).
+    pub decimals: Option<u32>,
 }
 
 impl ColumnPlan {
     /// Checks that `role` can be merged on `field`'s type.
     pub(crate) fn new(role: ColumnRole, field: &Field) -> Result<ColumnPlan, MergeError> {
-        let kind = Kind::of(field.type_oid);
+        let kind = field.kind;
         let fits = match role {
             ColumnRole::Value => true,
             ColumnRole::Count => kind == Kind::Int,
@@ -54,6 +56,7 @@ impl ColumnPlan {
             kind,
             binary: field.binary(),
             type_oid: field.type_oid,
+            decimals: field.decimals,
         })
     }
 
@@ -218,17 +221,31 @@ impl Average {
     }
 }
 
+/// Largest scale of a MariaDB `DECIMAL` (`DECIMAL_MAX_SCALE`).
+const MYSQL_MAX_SCALE: u32 = 38;
+/// Digits MariaDB adds to an average's scale (`div_precision_increment`'s default).
+const MYSQL_AVG_INCREMENT: u32 = 4;
+
 /// `avg` = merged sum / merged count: NULL for no rows; `float8` for float sums, else
-/// `numeric_div` with PostgreSQL's result scale.
-pub(crate) fn average(sum: &Acc, count: &Acc) -> Result<Option<Average>, MergeError> {
+/// `numeric_div` with PostgreSQL's result scale — or, for a MySQL sum column with
+/// `decimals` d, MariaDB's: d + 4 digits (at most 38), rounded half away from zero.
+pub(crate) fn average(
+    sum: &Acc,
+    count: &Acc,
+    decimals: Option<u32>,
+) -> Result<Option<Average>, MergeError> {
     let n = match count.count() {
         Some(0) | None => return Ok(None),
         Some(n) => n,
     };
     let divide = |s: &Numeric| {
-        s.div(&Numeric::from_int(i128::from(n)))
-            .map(Average::Numeric)
-            .ok_or_else(|| MergeError::new(code::DIVISION_BY_ZERO, "division by zero"))
+        let n = Numeric::from_int(i128::from(n));
+        match decimals {
+            None => s.div(&n),
+            Some(d) => s.div_scaled(&n, (d + MYSQL_AVG_INCREMENT).min(MYSQL_MAX_SCALE)),
+        }
+        .map(Average::Numeric)
+        .ok_or_else(|| MergeError::new(code::DIVISION_BY_ZERO, "division by zero"))
     };
     Ok(match sum {
         Acc::SumInt(Some(s)) => Some(divide(&Numeric::from_int(*s))?),

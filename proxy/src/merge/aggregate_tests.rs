@@ -11,6 +11,8 @@ fn field(type_oid: u32, format: i16) -> Field {
         typlen: -1,
         typmod: -1,
         format,
+        kind: Kind::of(type_oid),
+        decimals: None,
     }
 }
 
@@ -238,7 +240,7 @@ fn roles_on_types_the_merge_cannot_combine_are_refused() {
 #[test]
 fn averages_divide_merged_sums_by_merged_counts() {
     let avg = |sum: Acc, count: i64| {
-        average(&sum, &Acc::Count(count))
+        average(&sum, &Acc::Count(count), None)
             .unwrap()
             .map(|a| String::from_utf8(a.encode(false)).unwrap())
     };
@@ -260,7 +262,7 @@ fn averages_divide_merged_sums_by_merged_counts() {
     );
     assert_eq!(avg(Acc::SumInt(None), 0), None);
     assert_eq!(avg(Acc::SumFloat(None), 0), None);
-    let bin = average(&Acc::SumInt(Some(3)), &Acc::Count(2))
+    let bin = average(&Acc::SumInt(Some(3)), &Acc::Count(2), None)
         .unwrap()
         .unwrap()
         .encode(true);

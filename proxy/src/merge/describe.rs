@@ -4,6 +4,7 @@
 use bytes::{BufMut, BytesMut};
 
 use super::error::{code, MergeError};
+use super::types::Kind;
 use crate::protocol::pg::build::frame;
 use crate::protocol::pg::tag::backend::ROW_DESCRIPTION;
 
@@ -24,6 +25,12 @@ pub(crate) struct Field {
     pub typmod: i32,
     /// Format code: 0 text, 1 binary.
     pub format: i16,
+    /// How values decode and compare: `Kind::of(type_oid)` for PostgreSQL columns; the
+    /// MySQL merge sets it from the column definition (collation, unsigned …).
+    pub kind: Kind,
+    /// MySQL: the decimals a `DECIMAL` column shows, which set an average's scale
+    /// (MariaDB's rule); `None` for PostgreSQL (`numeric_div`'s scale).
+    pub decimals: Option<u32>,
 }
 
 impl Field {
@@ -60,6 +67,8 @@ pub(crate) fn parse(body: &[u8]) -> Result<Vec<Field>, MergeError> {
             typlen,
             typmod,
             format,
+            kind: Kind::of(type_oid),
+            decimals: None,
         });
     }
     if !r.0.is_empty() {

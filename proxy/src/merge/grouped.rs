@@ -254,7 +254,10 @@ impl Grouped {
             .map(|(output, meta)| match *output {
                 Output::Column(i) => Ok(merged.get(i).cloned().flatten()),
                 Output::Avg { sum, count } => match (group.get(sum), group.get(count)) {
-                    (Some(s), Some(c)) => Ok(average(s, c)?.map(|a| a.encode(meta.binary))),
+                    (Some(s), Some(c)) => {
+                        let decimals = self.columns.get(sum).and_then(|p| p.decimals);
+                        Ok(average(s, c, decimals)?.map(|a| a.encode(meta.binary)))
+                    }
                     _ => Err(MergeError::misuse("avg column index")),
                 },
             })
@@ -369,6 +372,8 @@ fn describe_output(
                 typlen,
                 typmod: -1,
                 format,
+                kind,
+                decimals: None,
             });
             Ok((meta, field))
         }

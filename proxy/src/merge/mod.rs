@@ -15,6 +15,10 @@
 //!
 //! Values are decoded by type in both wire formats (`values`, `numeric`, `numcmp`,
 //! `float`, `datetime`), so sorting, grouping and arithmetic follow PostgreSQL's rules.
+//!
+//! [`mysql`] runs the same engine for the MySQL frontend: column definitions become
+//! fields with MySQL's kinds (collations, `TIME`, unsigned, `DECIMAL` scales), text rows
+//! become row bodies, and the merged rows go out as MySQL text or binary rows.
 
 mod aggregate;
 mod datetime;
@@ -24,6 +28,7 @@ mod exec;
 mod float;
 mod grouped;
 mod having;
+pub mod mysql;
 mod numcmp;
 mod numeric;
 mod order;
@@ -113,6 +118,17 @@ impl Merge {
         values: &dyn Values,
     ) -> Result<Merge, MergeError> {
         let fields = describe::parse(shard_description)?;
+        Merge::from_fields(spec, &fields, client_formats, values)
+    }
+
+    /// Prepares a merge over shard columns already read into fields (the MySQL merge
+    /// makes them from column definitions).
+    pub(crate) fn from_fields(
+        spec: &MergeSpec,
+        fields: &[Field],
+        client_formats: &[i16],
+        values: &dyn Values,
+    ) -> Result<Merge, MergeError> {
         let limit = match &spec.limit {
             Some(r) => exec::count(values, r, Bound::Limit)?,
             None => None,
@@ -124,15 +140,15 @@ impl Merge {
         let window = Window::new(offset, limit, spec.distinct);
         if spec.grouped {
             let (grouped, client_fields) =
-                Grouped::new(spec, &fields, client_formats, values, window)?;
+                Grouped::new(spec, fields, client_formats, values, window)?;
             Ok(Merge {
                 client_fields,
                 mode: Mode::Grouped(Box::new(grouped)),
             })
         } else {
-            let streamed = Streamed::new(spec, &fields, values, window)?;
+            let streamed = Streamed::new(spec, fields, values, window)?;
             Ok(Merge {
-                client_fields: streamed.client_fields(&fields),
+                client_fields: streamed.client_fields(fields),
                 mode: Mode::Streamed(streamed),
             })
         }

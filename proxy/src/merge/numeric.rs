@@ -255,7 +255,7 @@ impl Numeric {
     /// `select_div_scale`, rounded half away from zero. `None` for division by zero.
     pub(crate) fn div(&self, other: &Numeric) -> Option<Numeric> {
         use Numeric::*;
-        let (a, sa, b, sb) = match (self, other) {
+        match (self, other) {
             (NaN, _) | (_, NaN) => return Some(NaN),
             (PosInf | NegInf, PosInf | NegInf) => return Some(NaN),
             (PosInf | NegInf, Finite { mantissa, .. }) => {
@@ -266,28 +266,38 @@ impl Numeric {
                 };
             }
             (Finite { .. }, PosInf | NegInf) => return Some(Numeric::from_int(0)),
-            (
-                Finite {
-                    mantissa: a,
-                    scale: sa,
-                },
-                Finite {
-                    mantissa: b,
-                    scale: sb,
-                },
-            ) => (a, *sa, b, *sb),
+            (Finite { .. }, Finite { .. }) => {}
+        }
+        self.div_scaled(other, select_div_scale(self, other) as u32)
+    }
+
+    /// `self / other` with exactly `rscale` fractional digits, rounded half away from
+    /// zero. `None` for division by zero; NaN or an infinity on either side gives NaN.
+    pub(crate) fn div_scaled(&self, other: &Numeric, rscale: u32) -> Option<Numeric> {
+        let (
+            Numeric::Finite {
+                mantissa: a,
+                scale: sa,
+            },
+            Numeric::Finite {
+                mantissa: b,
+                scale: sb,
+            },
+        ) = (self, other)
+        else {
+            return Some(Numeric::NaN);
         };
+        let (sa, sb) = (*sa, *sb);
         if b.is_zero() {
             return None;
         }
-        let rscale = select_div_scale(self, other) as u32;
         // q * 10^rscale = a * 10^(rscale + sb) / (b * 10^sa)
         let num = a * pow10(rscale + sb);
         let den = b * pow10(sa);
         let negative = num.is_negative() != den.is_negative() && !num.is_zero();
         let (num, den) = (num.abs(), den.abs());
         let q = (num * 2u32 + &den) / (den * 2u32);
-        Some(Finite {
+        Some(Numeric::Finite {
             mantissa: if negative { -q } else { q },
             scale: rscale,
         })

@@ -67,7 +67,7 @@ impl Streamed {
             let field = fields
                 .get(index)
                 .ok_or_else(|| MergeError::misuse("sort key index"))?;
-            let kind = Kind::of(field.type_oid);
+            let kind = field.kind;
             require_ordered(kind, "ORDER BY", &field.display_name(), field.type_oid)?;
             keys.push(Key {
                 index,
@@ -78,10 +78,7 @@ impl Streamed {
             });
         }
         Ok(Streamed {
-            columns: fields
-                .iter()
-                .map(|f| (Kind::of(f.type_oid), f.binary()))
-                .collect(),
+            columns: fields.iter().map(|f| (f.kind, f.binary())).collect(),
             visible,
             keys,
             window,

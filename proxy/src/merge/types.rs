@@ -3,6 +3,11 @@
 //! A shard's RowDescription names each column's type; the engine maps it to a [`Kind`],
 //! which says how values decode, compare and sum. Types outside this list still pass
 //! through and group by their bytes, but cannot be sorted, compared or summed.
+//!
+//! The MySQL merge maps column definitions to the same kinds, plus two of its own:
+//! strings under a collation ([`Kind::Collated`]) and MySQL's `TIME`.
+
+use super::mysql::Collation;
 
 /// PostgreSQL type OIDs (`pg_type.dat`) the merge reads.
 pub mod oid {
@@ -71,6 +76,10 @@ pub(crate) enum Kind {
     Time,
     /// `uuid`: its 16 bytes.
     Uuid,
+    /// MySQL strings compared under a collation (PAD SPACE).
+    Collated(Collation),
+    /// MySQL `TIME` text (`[-]HHH:MM:SS[.ffffff]`): microseconds, may be negative.
+    MyTime,
     /// Anything else: passed through and grouped by bytes only.
     Other,
 }
@@ -133,6 +142,8 @@ impl Kind {
             Kind::Timestamptz => "timestamp with time zone",
             Kind::Time => "time",
             Kind::Uuid => "uuid",
+            Kind::Collated(c) => c.name(),
+            Kind::MyTime => "time",
             Kind::Other => "other",
         }
     }

@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 
 use super::datetime;
 use super::error::{code, MergeError};
+use super::mysql::{time as mysql_time, Collation};
 use super::numcmp::{Num, TextNum};
 use super::numeric::{BinaryHeader, Numeric};
 use super::types::Kind;
@@ -28,6 +29,8 @@ pub(crate) enum Value<'a> {
     Time(i64),
     /// `uuid`.
     Uuid([u8; 16]),
+    /// A MySQL string under a collation.
+    Collated(&'a [u8], Collation),
 }
 
 /// Decodes one non-NULL value of `kind` in text or binary format.
@@ -89,6 +92,7 @@ fn decode_binary(kind: Kind, b: &[u8]) -> Option<Value<'_>> {
             Value::Time(i64::from_be_bytes(b.try_into().ok()?))
         }
         Kind::Uuid => Value::Uuid(b.try_into().ok()?),
+        Kind::Collated(_) | Kind::MyTime => decode_text(kind, b)?,
     })
 }
 
@@ -111,6 +115,8 @@ fn decode_text(kind: Kind, b: &[u8]) -> Option<Value<'_>> {
         Kind::Timestamptz => Value::Time(datetime::parse_timestamp(b, true)?),
         Kind::Time => Value::Time(datetime::parse_time(b)?),
         Kind::Uuid => Value::Uuid(parse_uuid(text()?)?),
+        Kind::Collated(c) => Value::Collated(b, c),
+        Kind::MyTime => Value::Time(mysql_time::parse_time(text()?)?),
     })
 }
 
@@ -178,6 +184,7 @@ impl Value<'_> {
             Value::Bool(_) => 2,
             Value::Time(_) => 3,
             Value::Uuid(_) => 4,
+            Value::Collated(..) => 5,
         }
     }
 }
@@ -197,6 +204,7 @@ pub(crate) fn compare(a: &Value<'_>, b: &Value<'_>) -> Ordering {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Time(x), Value::Time(y)) => x.cmp(y),
         (Value::Uuid(x), Value::Uuid(y)) => x.cmp(y),
+        (Value::Collated(x, c), Value::Collated(y, _)) => c.compare(x, y),
         _ => a.rank().cmp(&b.rank()),
     }
 }
@@ -233,6 +241,14 @@ pub(crate) fn canonical(kind: Kind, binary: bool, bytes: &[u8], out: &mut Vec<u8
             }
         },
         (Kind::Bpchar, _) => out.extend_from_slice(trim_spaces(bytes)),
+        (Kind::Collated(c), _) => c.sort_key(bytes, out),
+        (Kind::MyTime, _) => match std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|t| mysql_time::parse_time(t.trim()))
+        {
+            Some(micros) => out.extend_from_slice(&micros.to_be_bytes()),
+            None => out.extend_from_slice(bytes),
+        },
         _ => out.extend_from_slice(bytes),
     }
 }

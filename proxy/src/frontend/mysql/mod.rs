@@ -12,12 +12,14 @@
 //! - `xa` — explicit transactions: XA branches per shard, commit through the `txn` core.
 //! - `backend` — which server connection runs a statement, and settings replay.
 //! - `reply` — the packets the proxy makes (OK, ERR, small result sets).
+//! - `scatter` — reads across shards: shard SQL on every shard, answers merged.
 
 mod backend;
 mod forward;
 mod local;
 mod query;
 mod reply;
+mod scatter;
 mod session;
 pub mod startup;
 mod statements;

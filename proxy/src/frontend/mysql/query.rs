@@ -107,12 +107,9 @@ impl Session {
     /// Runs a data statement (or several on one shard) where the router put it.
     async fn run_routed(&mut self, packet: &Packet, routed: &Routed) {
         if let Some(scatter) = &routed.scatter {
-            let message = format!(
-                "shardwire: this read needs shards {:?}; reads across shards are not \
-                 supported on the MySQL frontend yet",
-                scatter.shards
-            );
-            reply::err(self, 1, errcode::ER_NOT_SUPPORTED_YET, &message);
+            let text = packet.payload().get(1..).unwrap_or_default();
+            let sql = std::str::from_utf8(text).unwrap_or_default();
+            self.run_scatter(scatter, sql).await;
             return;
         }
         if let Some(spread) = &routed.spread {

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use shardwire_router::{ParamSource, ParamValue, Plan, StatementKind};
+use shardwire_router::{ParamSource, ParamValue, Placement, Plan, StatementKind, Target};
 
 use super::forward::{AnswerKind, Sink};
 use super::query::Request;
@@ -140,7 +140,30 @@ impl Session {
             return None;
         }
         let params = BinaryParams::new(&exec, &statement.long_data);
-        let resolved = statement.plan.resolve(&[], &params);
+        let placed = match statement.plan.statements.as_slice() {
+            [one] => one
+                .place(statement.plan.shard_count, &[], &params)
+                .map(|placement| (placement, one.target.clone())),
+            _ => statement.plan.resolve(&[], &params).map(|shards| {
+                (
+                    Placement::One(shards.into_iter().flatten().next()),
+                    Target::AnyShard,
+                )
+            }),
+        };
+        let scattered = match &placed {
+            Ok((Placement::Many(shards), Target::Scatter(plan))) => Some(
+                super::scatter::param_literals(&exec, &statement.long_data)
+                    .map(|literals| (plan.clone(), shards.clone(), literals)),
+            ),
+            _ => None,
+        };
+        let resolved = placed.and_then(|(placement, _)| match placement {
+            Placement::One(shard) => Ok(vec![shard]),
+            Placement::Many(_) if scattered.is_some() => Ok(Vec::new()),
+            // Not a read to merge: the router's refusal.
+            Placement::Many(_) => statement.plan.resolve(&[], &params),
+        });
         let writes = statement
             .plan
             .statements
@@ -162,6 +185,21 @@ impl Session {
             if let Some(statement) = self.statements.get_mut(&client_id) {
                 statement.types = Some(types);
             }
+        }
+        if let Some(scattered) = scattered {
+            match scattered {
+                Ok((plan, shards, literals)) => {
+                    self.run_scatter_prepared(&plan, &shards, &literals).await;
+                }
+                Err(message) => {
+                    let message = format!("malformed COM_STMT_EXECUTE: {message}");
+                    reply::err(self, 1, errcode::ER_MALFORMED_PACKET, &message);
+                }
+            }
+            if let Some(statement) = self.statements.get_mut(&client_id) {
+                statement.long_data.clear();
+            }
+            return None;
         }
         let request = StatementRequest { client_id, packet };
         self.execute(

@@ -168,3 +168,114 @@ async fn eventual_reads_are_served_by_replicas_and_strong_by_primaries() {
     eventual.disconnect().await.unwrap();
     strong.disconnect().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_concern_holds_the_ok_until_a_replica_replayed_the_write() {
+    let _s = serial().await;
+    let key = 404;
+    let shard = shard_for(key);
+    let mut conn = session("strong").await;
+    conn.query_drop("SET shardwire.write_concern = '1'")
+        .await
+        .unwrap();
+    conn.query_drop("SET shardwire.write_concern_timeout = '300ms'")
+        .await
+        .unwrap();
+    // Replicas replaying: the write is acknowledged once one has it.
+    conn.query_drop(format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    let on_replica = shard
+        .replica(0)
+        .query_value(&format!("SELECT v FROM kv WHERE id = {key}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        on_replica.as_deref(),
+        Some("1"),
+        "acknowledged before the replica had it"
+    );
+    // Replica stopped: the client hears that the write IS committed on the primary only.
+    shard.replica(0).pause_replay().await.unwrap();
+    let err = conn
+        .query_drop(format!("UPDATE kv SET v = 2 WHERE id = {key}"))
+        .await
+        .unwrap_err();
+    shard.replica(0).resume_replay().await.unwrap();
+    match err {
+        mysql_async::Error::Server(e) => {
+            assert!(e.message.contains("IS committed"), "{e:?}");
+        }
+        other => panic!("expected a write concern error, got {other:?}"),
+    }
+    let on_primary = shard
+        .primary()
+        .query_value(&format!("SELECT v FROM kv WHERE id = {key}"))
+        .await
+        .unwrap();
+    assert_eq!(on_primary.as_deref(), Some("2"));
+    // In a transaction across shards, COMMIT waits for every written shard.
+    let other = (key + 1..)
+        .find(|k| shard_for(*k).index() != shard.index())
+        .unwrap();
+    conn.query_drop("BEGIN").await.unwrap();
+    conn.query_drop(format!("INSERT INTO kv (id, v) VALUES ({}, 3)", key + 1000))
+        .await
+        .unwrap();
+    conn.query_drop(format!("INSERT INTO kv (id, v) VALUES ({other}, 3)"))
+        .await
+        .unwrap();
+    conn.query_drop("COMMIT").await.unwrap();
+    for k in [key + 1000, other] {
+        let v = shard_for(k)
+            .replica(0)
+            .query_value(&format!("SELECT v FROM kv WHERE id = {k}"))
+            .await
+            .unwrap();
+        assert_eq!(
+            v.as_deref(),
+            Some("3"),
+            "key {k} not on its replica at COMMIT's OK"
+        );
+    }
+    conn.disconnect().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_token_carries_read_your_writes_to_another_connection() {
+    let _s = serial().await;
+    let key = 505;
+    let shard = shard_for(key);
+    let mut writer = session("session").await;
+    shard.replica(0).pause_replay().await.unwrap();
+    writer
+        .query_drop(format!("INSERT INTO kv (id, v) VALUES ({key}, 5)"))
+        .await
+        .unwrap();
+    let token: String = writer
+        .query_first("SHOW shardwire.session_token")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut reader = session("session").await;
+    reader
+        .query_drop("SET shardwire.max_wait = '2ms'")
+        .await
+        .unwrap();
+    reader
+        .query_drop(format!("SET shardwire.session_token = '{token}'"))
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        let (v, _) = read(&mut reader, key).await;
+        assert_eq!(v, Some(5), "the token's write was not visible");
+    }
+    let bad = reader
+        .query_drop("SET shardwire.session_token = 'garbage'")
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("session_token"), "{bad}");
+    shard.replica(0).resume_replay().await.unwrap();
+    writer.disconnect().await.unwrap();
+    reader.disconnect().await.unwrap();
+}

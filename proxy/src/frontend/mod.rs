@@ -4,3 +4,4 @@
 pub mod mysql;
 pub mod pg;
 pub mod replica_choice;
+pub mod write_concern;

@@ -16,6 +16,7 @@ use super::query::Request;
 use super::reply;
 use super::session::Session;
 use super::xa::ClientTxn;
+use crate::consistency::SessionToken;
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql_stream::{put_packet, Packet};
 
@@ -121,10 +122,10 @@ impl Session {
             SetCommand::Assign { name, value, .. } => {
                 let short = name.trim_start_matches("shardwire.");
                 if short == "session_token" {
-                    Err(
-                        "shardwire.session_token is not available on the MySQL frontend yet"
-                            .to_string(),
-                    )
+                    let text = value.trim().trim_matches(['\'', '"']);
+                    SessionToken::decode(text, &self.db.config.name)
+                        .map(|token| self.positions.merge(&token))
+                        .map_err(|e| format!("invalid value for shardwire.session_token: {e}"))
                 } else {
                     // MySQL strings may be double-quoted too.
                     let value = value.trim();
@@ -146,7 +147,11 @@ impl Session {
     /// `SHOW shardwire.<name>`.
     pub(super) fn show_shardwire(&mut self, name: &str) {
         let short = name.trim_start_matches("shardwire.");
-        match self.shardwire.show(short) {
+        let value = match short {
+            "session_token" => Ok(self.positions.encode(&self.db.config.name)),
+            _ => self.shardwire.show(short),
+        };
+        match value {
             Ok(value) => reply::rows(self, &[name], &[vec![Some(value)]]),
             Err(message) => reply::err(self, 1, errcode::ER_UNKNOWN_SYSTEM_VARIABLE, &message),
         }
@@ -337,10 +342,21 @@ impl Session {
     /// it committed (the caller sends OK).
     pub(super) async fn commit_txn(&mut self, txn: ClientTxn) -> bool {
         let (outcome, positions) = txn.commit().await;
-        for (shard, position) in positions {
+        for &(shard, position) in &positions {
             self.positions.observe(shard, position);
         }
-        report_commit(self, outcome)
+        if !report_commit(self, outcome) {
+            return false;
+        }
+        if self.write_concern_applies() && !positions.is_empty() {
+            // The caller's OK comes next: make room for the error in its place.
+            let at = self.out.len();
+            self.await_write_concern(&positions, at).await;
+            if self.out.len() > at {
+                return false;
+            }
+        }
+        true
     }
 }
 

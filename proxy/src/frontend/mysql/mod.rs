@@ -12,9 +12,11 @@
 //! - `xa` — explicit transactions: XA branches per shard, commit through the `txn` core.
 //! - `backend` — which server connection runs a statement, and settings replay.
 //! - `reply` — the packets the proxy makes (OK, ERR, small result sets).
+//! - `concern` — write concern: OKs held until replicas replayed the write.
 //! - `scatter` — reads across shards: shard SQL on every shard, answers merged.
 
 mod backend;
+mod concern;
 mod forward;
 mod local;
 mod query;

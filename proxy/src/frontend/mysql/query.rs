@@ -13,7 +13,7 @@ use super::statements::StatementRequest;
 use super::xa::{BranchError, ClientTxn};
 use crate::backend::mysql::conn::{MyConn, ServerStatement};
 use crate::backend::mysql::pool::discard;
-use crate::consistency::gtid_position;
+use crate::consistency::{gtid_position, Lsn};
 use crate::frontend::replica_choice::{choose_replica, forces_primary, ShardReplicas};
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql_stream::Packet;
@@ -226,9 +226,17 @@ impl Session {
                 return None;
             }
         };
+        let answer_at = self.out.len();
         let result = self.run_request(&mut conn, &request, kind, sink).await;
         if replica.is_none() {
-            self.observe_position(shard, &mut conn);
+            let position = self.observe_position(shard, &mut conn);
+            let failed = result.as_ref().is_none_or(|e| e.error.is_some());
+            if let (Some(position), false, true) = (position, failed, writes) {
+                if !conn.in_transaction() {
+                    self.await_write_concern(&[(shard, position)], answer_at)
+                        .await;
+                }
+            }
         }
         if conn.broken {
             discard(conn);
@@ -317,15 +325,14 @@ impl Session {
 
     /// Takes the GTID a primary connection reported for the session's last statement
     /// as the session's position on `shard` (read-your-writes).
-    pub(super) fn observe_position(&mut self, shard: u32, conn: &mut MyConn) {
-        if let Some(position) = conn
+    pub(super) fn observe_position(&mut self, shard: u32, conn: &mut MyConn) -> Option<Lsn> {
+        let position = conn
             .last_gtid
             .take()
             .as_deref()
-            .and_then(|g| std::str::from_utf8(g).ok().and_then(gtid_position))
-        {
-            self.positions.observe(shard, position);
-        }
+            .and_then(|g| std::str::from_utf8(g).ok().and_then(gtid_position))?;
+        self.positions.observe(shard, position);
+        Some(position)
     }
 
     /// Tells the client no connection could be had.

@@ -6,9 +6,9 @@
 # --no-install-recommends --no-upgrade, and services are kept from starting.
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client procps util-linux)
+packages=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client sysbench procps util-linux)
 if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(pgbouncer sysbench curl)
+    packages+=(pgbouncer curl)
 fi
 
 missing=()

@@ -93,6 +93,17 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
     }
 }
 
+/// A packet (sequence id 0) holding `payload`, as if received: for commands the proxy
+/// runs on a client's behalf. Payloads of 16 MiB or more are cut to the first packet.
+pub fn packet_of(payload: &[u8]) -> Packet {
+    let mut buf = BytesMut::with_capacity(payload.len() + 4);
+    put_packet(&mut buf, 0, payload);
+    match Splitter::new(usize::MAX).next_packet(&mut buf) {
+        Ok(Some(packet)) => packet,
+        _ => unreachable!("a whole packet was just written"),
+    }
+}
+
 /// Appends a packet with `payload` and sequence id `seq`.
 pub fn put_packet(out: &mut BytesMut, seq: u8, payload: &[u8]) {
     let mut seq = seq;

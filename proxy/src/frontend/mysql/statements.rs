@@ -17,12 +17,14 @@ use super::query::Request;
 use super::reply;
 use super::session::{Session, Stop};
 use crate::backend::mysql::conn::{MyConn, ServerStatement};
+use crate::protocol::mysql::build;
 use crate::protocol::mysql::consts::com;
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql::execute::{
     parse_execute, rebuild_execute, Execute, ParamContext, ParamKey,
 };
-use crate::protocol::mysql_stream::{put_packet, Packet};
+use crate::protocol::mysql::read::PrepareOk;
+use crate::protocol::mysql_stream::{packet_of, put_packet, Packet};
 
 /// A statement the client prepared.
 pub(super) struct ClientStatement {
@@ -68,6 +70,28 @@ impl Session {
         };
         let sql: Arc<str> = Arc::from(sql);
         let client_id = self.next_statement_id;
+        if session_statement(&plan) {
+            // BEGIN, COMMIT, SET … prepared (sysbench prepares its BEGIN and COMMIT): the
+            // proxy owns them, so no server prepares them; each execute runs the text.
+            let ok = PrepareOk {
+                statement_id: client_id,
+                ..PrepareOk::default()
+            };
+            let mut seq = 1;
+            build::prepare_ok(&mut self.out, &mut seq, &ok);
+            self.next_statement_id = self.next_statement_id.wrapping_add(1).max(1);
+            self.statements.insert(
+                client_id,
+                ClientStatement {
+                    sql,
+                    plan,
+                    params: 0,
+                    types: None,
+                    long_data: Vec::new(),
+                },
+            );
+            return None;
+        }
         let shard = self
             .txn
             .as_ref()
@@ -116,6 +140,12 @@ impl Session {
             unknown_statement(self, client_id, "EXECUTE");
             return None;
         };
+        if session_statement(&statement.plan) {
+            let mut payload = Vec::with_capacity(statement.sql.len() + 1);
+            payload.push(com::QUERY);
+            payload.extend_from_slice(statement.sql.as_bytes());
+            return self.query(packet_of(&payload)).await;
+        }
         let long_flags: Vec<bool> = statement.long_data.iter().map(Option::is_some).collect();
         let ctx = ParamContext {
             count: usize::from(statement.params),
@@ -332,6 +362,18 @@ impl Session {
             .get_or_insert_with(Vec::new)
             .extend_from_slice(&payload[7..]);
     }
+}
+
+/// Whether a prepared statement is one the session answers itself (transaction control,
+/// settings, `USE`): executing it runs its text as a COM_QUERY would.
+fn session_statement(plan: &Plan) -> bool {
+    matches!(
+        plan.statements.as_slice(),
+        [one] if matches!(
+            one.kind,
+            StatementKind::Transaction(_) | StatementKind::Set(_) | StatementKind::Use(_)
+        )
+    )
 }
 
 fn statement_id(packet: &Packet) -> Option<u32> {

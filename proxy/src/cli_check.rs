@@ -3,20 +3,14 @@
 
 use std::sync::Arc;
 
+use shardwire::backend::mysql::conn::MyConn;
 use shardwire::backend::pg::{NodeInfo, ServerConn};
 use shardwire_conf::{Config, Protocol};
 
-/// Connects to every node of every PostgreSQL database; Err names the failures.
+/// Connects to every node of every database; Err names the failures.
 pub async fn check(config: Config) -> Result<(), String> {
     let mut failures = Vec::new();
     for db in &config.databases {
-        if db.protocol != Protocol::Postgres {
-            println!(
-                "{}: skipped (the MySQL frontend is not available yet)",
-                db.name
-            );
-            continue;
-        }
         for (i, shard) in db.shards.iter().enumerate() {
             let replicas = shard
                 .replicas
@@ -27,8 +21,12 @@ pub async fn check(config: Config) -> Result<(), String> {
                 std::iter::once(("primary".to_string(), &shard.primary)).chain(replicas)
             {
                 let node = Arc::new(NodeInfo::new(db, i, &role, addr));
-                match ServerConn::connect(node.clone()).await {
-                    Ok(_) => println!("ok      {} ({addr})", node.name),
+                let login = match db.protocol {
+                    Protocol::Postgres => ServerConn::connect(node.clone()).await.map(drop),
+                    Protocol::Mysql => MyConn::connect(node.clone()).await.map(drop),
+                };
+                match login {
+                    Ok(()) => println!("ok      {} ({addr})", node.name),
                     Err(e) => {
                         println!("FAILED  {} ({addr}): {e}", node.name);
                         failures.push(node.name.clone());

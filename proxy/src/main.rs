@@ -42,12 +42,15 @@ enum Command {
         /// Replicas per shard.
         #[arg(long, default_value_t = 1)]
         replicas: usize,
-        /// Also start MariaDB shards (not available yet).
+        /// Also start MariaDB shards (with replicas) behind the MySQL frontend.
         #[arg(long)]
         mysql: bool,
         /// Port for the PostgreSQL frontend.
         #[arg(long, default_value_t = 6432)]
         port: u16,
+        /// Port for the MySQL frontend (with --mysql).
+        #[arg(long, default_value_t = 6033)]
+        mysql_port: u16,
         /// Port for /metrics.
         #[arg(long, default_value_t = 9930)]
         admin_port: u16,
@@ -97,8 +100,16 @@ fn main() -> ExitCode {
                 replicas,
                 mysql,
                 port,
+                mysql_port,
                 admin_port,
-            } => cli_demo::demo(shards, replicas, mysql, port, admin_port).await,
+            } => {
+                let ports = cli_demo::Ports {
+                    postgres: port,
+                    mysql: mysql.then_some(mysql_port),
+                    admin: admin_port,
+                };
+                cli_demo::demo(shards, replicas, ports).await
+            }
         }
     });
     match result {

@@ -71,3 +71,102 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Kills the demo process group when the test ends, however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // SIGINT is the demo's Ctrl-C: it stops the proxy and the servers it started.
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_with_mysql_serves_both_frontends() {
+    use std::io::{BufRead, BufReader};
+    let [pg, my, admin] = [0; 3].map(|_| shardwire_testbed::lease_port().unwrap());
+    let (pg_port, my_port, admin_port) = (pg.port(), my.port(), admin.port());
+    drop((pg, my, admin));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shardwire"))
+        .args([
+            "demo",
+            "--mysql",
+            "--shards",
+            "2",
+            "--replicas",
+            "1",
+            "--port",
+            &pg_port.to_string(),
+            "--mysql-port",
+            &my_port.to_string(),
+            "--admin-port",
+            &admin_port.to_string(),
+        ])
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let demo = Running(child);
+    let printed = tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            text.push_str(&line);
+            text.push('\n');
+            if line.contains("Press Ctrl-C") {
+                break;
+            }
+        }
+        text
+    })
+    .await
+    .unwrap();
+    let command = format!("mariadb -h 127.0.0.1 -P {my_port} -u app -papp appmy");
+    assert!(printed.contains(&command), "{printed}");
+    let out = Command::new("mariadb")
+        .args([
+            "--no-defaults",
+            "-h127.0.0.1",
+            &format!("-P{my_port}"),
+            "-uapp",
+            "-papp",
+            "--batch",
+            "--skip-column-names",
+            "appmy",
+            "-e",
+            "INSERT INTO accounts (id, owner, balance) VALUES (1, 'ann', 10), (2, 'bob', 20); \
+             SELECT sum(balance) FROM accounts",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "30\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("psql")
+        .args([
+            &format!("postgres://app:app@127.0.0.1:{pg_port}/app"),
+            "-tAc",
+            "SELECT count(*) FROM countries",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0\n");
+    drop(demo);
+}

@@ -3,6 +3,7 @@
 #   . bench/lib.sh
 #   bench_setup <work-dir prefix>     # installs deps, builds shardwire, makes $WORK
 #   start_nodes "<extra postgresql.conf lines>" ref s0 s1   # fills PORT[name]; 2PC-ready
+#   start_mariadb m0                  # a MariaDB server; fills PORT[name]
 #
 # Everything started here (the nodes, $SW_PID) is stopped and $WORK removed on exit.
 
@@ -25,6 +26,7 @@ bench_setup() {
 
 bench_cleanup() {
     [[ -n "$SW_PID" ]] && kill "$SW_PID" 2>/dev/null || true
+    stop_mariadbs
     for n in "${NODES[@]}"; do
         if [[ -f "$WORK/$n/postmaster.pid" ]]; then
             (cd "$WORK" && as_pg "$PGBIN/pg_ctl" -D "$WORK/$n" -m immediate stop >/dev/null 2>&1) || true
@@ -44,5 +46,36 @@ start_nodes() {
         printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = ''\nshared_buffers = 256MB\nfsync = off\nmax_prepared_transactions = 100\n%s\n" \
             "${PORT[$n]}" "$extra" >>"$WORK/$n/postgresql.conf"
         (cd "$WORK" && as_pg "$PGBIN/pg_ctl" -D "$WORK/$n" -l "$WORK/$n.log" -w start >/dev/null)
+    done
+}
+
+# start_mariadb name...: a MariaDB server per name on a free port (no grant tables: the
+# bench logs in as root without a password), fills PORT[name].
+MARIADBS=()
+start_mariadb() {
+    local n
+    for n in "$@"; do
+        MARIADBS+=("$n")
+        PORT[$n]=$(free_port)
+        mkdir -p "$WORK/$n"
+        if [[ $(id -u) -eq 0 ]]; then chown mysql "$WORK/$n"; fi
+        mariadb-install-db --no-defaults --datadir="$WORK/$n" --user=mysql --skip-test-db \
+            --auth-root-authentication-method=normal >"$WORK/$n-install.log" 2>&1
+        setsid mariadbd --no-defaults --datadir="$WORK/$n" --user=mysql --port="${PORT[$n]}" \
+            --bind-address=127.0.0.1 --socket="$WORK/$n/mysqld.sock" --skip-grant-tables \
+            --innodb-buffer-pool-size=256M --innodb-flush-method=fsync \
+            --innodb-flush-log-at-trx-commit=0 --performance-schema=OFF --skip-name-resolve \
+            --max-connections=500 >"$WORK/$n.log" 2>&1 &
+        for _ in $(seq 1 100); do
+            mariadb-admin --no-defaults -h127.0.0.1 -P"${PORT[$n]}" -uroot ping >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+    done
+}
+
+stop_mariadbs() {
+    local n
+    for n in "${MARIADBS[@]}"; do
+        mariadb-admin --no-defaults -h127.0.0.1 -P"${PORT[$n]}" -uroot shutdown >/dev/null 2>&1 || true
     done
 }

@@ -236,6 +236,17 @@ impl XaParticipant {
         }
         Ok(())
     }
+
+    /// `XA END '…'; ` when the branch is not ended yet: sent ahead of the next XA command
+    /// in one COM_QUERY (the server stops at the first error, so nothing runs after a
+    /// failed XA END).
+    fn end_prefix(&self) -> String {
+        if self.ended {
+            String::new()
+        } else {
+            format!("XA END '{}'; ", self.branch.gid)
+        }
+    }
 }
 
 fn refused(err: ServerErr) -> Failure {
@@ -274,9 +285,10 @@ impl Participant for XaParticipant {
             );
             self.run(&sql).await?;
         }
-        self.end().await?;
-        let sql = format!("XA PREPARE '{}'", self.branch.gid);
+        // XA END and XA PREPARE in one round trip; an error stops the rest.
+        let sql = format!("{}XA PREPARE '{}'", self.end_prefix(), self.branch.gid);
         self.run(&sql).await?;
+        self.ended = true;
         Ok(())
     }
 
@@ -295,9 +307,13 @@ impl Participant for XaParticipant {
     }
 
     async fn commit(&mut self) -> Result<(), Failure> {
-        self.end().await?;
-        let sql = format!("XA COMMIT '{}' ONE PHASE", self.branch.gid);
+        let sql = format!(
+            "{}XA COMMIT '{}' ONE PHASE",
+            self.end_prefix(),
+            self.branch.gid
+        );
         self.run(&sql).await?;
+        self.ended = true;
         self.settled = true;
         Ok(())
     }

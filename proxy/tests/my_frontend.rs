@@ -263,7 +263,34 @@ async fn both_auth_plugins_log_in_and_a_wrong_password_gets_1045() {
     assert_eq!(one, Some(1));
     sha2.disconnect().await.unwrap();
 
-    for (user, password) in [("app", "wrong"), ("sha2", "wrong"), ("nobody", "x")] {
+    // A user known only by a SCRAM verifier: caching_sha2_password full authentication,
+    // the password RSA-encrypted with the proxy's public key.
+    let opts = h.opts("scram", "scrampass");
+    let mut scram = mysql_async::Conn::new(opts)
+        .await
+        .unwrap_or_else(|e| panic!("caching_sha2_password full authentication: {e}"));
+    let one: Option<i64> = scram.query_first("SELECT 1").await.unwrap();
+    assert_eq!(one, Some(1));
+    scram.disconnect().await.unwrap();
+    // COM_RESET_CONNECTION: the session's settings are gone, the session works.
+    let mut conn = h.conn().await;
+    conn.query_drop("SET shardwire.read_consistency = 'eventual'")
+        .await
+        .unwrap();
+    conn.reset().await.unwrap();
+    let level: Option<String> = conn
+        .query_first("SHOW shardwire.read_consistency")
+        .await
+        .unwrap();
+    assert_eq!(level.as_deref(), Some("strong"));
+    conn.disconnect().await.unwrap();
+
+    for (user, password) in [
+        ("app", "wrong"),
+        ("sha2", "wrong"),
+        ("scram", "wrong"),
+        ("nobody", "x"),
+    ] {
         let err = mysql_async::Conn::new(h.opts(user, password))
             .await
             .err()

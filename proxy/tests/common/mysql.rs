@@ -29,10 +29,12 @@ pub struct MySpec {
     pub schema: &'static str,
 }
 
-/// Users every MySQL harness has: `app`/`app` (mysql_native_password) and
-/// `sha2`/`sha2pass` (caching_sha2_password).
+/// Users every MySQL harness has: `app`/`app` (mysql_native_password),
+/// `sha2`/`sha2pass` (caching_sha2_password) and `scram`/`scrampass`, configured with
+/// only a SCRAM-SHA-256 verifier (caching_sha2_password full authentication).
 const USERS: &str = "[[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
-    [[users]]\nname = \"sha2\"\npassword = \"sha2pass\"\nmysql_auth = \"caching_sha2_password\"\n\n";
+    [[users]]\nname = \"sha2\"\npassword = \"sha2pass\"\nmysql_auth = \"caching_sha2_password\"\n\n\
+    [[users]]\nname = \"scram\"\nscram_sha256 = \"SCRAM-SHA-256$4096:c2hhcmR3aXJlLW15c3FsIQ==$CQOZqBR37YrqPUoMiM5OeGIRIHMm0DjxN3NTTZrPAVY=:xaYkcw96tZuH8GxzT9q7Sde7CYX2E1PvWOSQ4ii2oqA=\"\n\n";
 
 impl MyHarness {
     /// mysql_async options for the proxy as `user`.

@@ -363,8 +363,12 @@ impl Session {
 /// Tells the client how a commit ended; `true` when it committed (the caller sends OK).
 pub(super) fn report_commit(session: &mut Session, outcome: Outcome) -> bool {
     match outcome {
-        Outcome::Committed { .. } => true,
+        Outcome::Committed { two_phase } => {
+            crate::metrics::transaction("commit", if two_phase { "2pc" } else { "single" });
+            true
+        }
         Outcome::RolledBack(failure) => {
+            crate::metrics::transaction("rollback", "2pc");
             let message = match failure {
                 Failure::Refused { message, .. } => {
                     format!("shardwire: the transaction was rolled back: {message}")
@@ -377,6 +381,7 @@ pub(super) fn report_commit(session: &mut Session, outcome: Outcome) -> bool {
             false
         }
         Outcome::Unknown { gid, failure } => {
+            crate::metrics::transaction("unknown", "2pc");
             let reason = match failure {
                 Failure::Refused { message, .. } => message,
                 Failure::Lost(reason) => reason,

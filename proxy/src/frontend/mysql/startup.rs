@@ -34,12 +34,14 @@ const MAX_LOGIN_PACKET: usize = 16 * 1024;
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the proxy tells clients it is. The `5.5.5-` prefix is how MariaDB servers
-/// announce themselves to clients that still parse the version as MySQL's.
-pub const SERVER_VERSION: &str = "5.5.5-10.11.0-shardwire";
+/// announce themselves to clients that still parse the version as MySQL's, and
+/// connectors look for `-MariaDB` to know which dialect and features to expect.
+pub const SERVER_VERSION: &str = "5.5.5-10.11.0-MariaDB-shardwire";
 
 /// Capabilities the proxy offers.
+/// Not `FOUND_ROWS`: server connections are shared by all clients and count changed
+/// rows, so the proxy cannot honour a client's choice of matched rows.
 pub const SERVER_CAPABILITIES: u32 = cap::LONG_PASSWORD
-    | cap::FOUND_ROWS
     | cap::LONG_FLAG
     | cap::CONNECT_WITH_DB
     | cap::PROTOCOL_41

@@ -635,3 +635,36 @@ async fn concurrent_transfers_across_shards_keep_the_total() {
         "money was created or lost ({committed} transfers)"
     );
 }
+
+#[tokio::test]
+async fn lock_tables_keeps_the_connection_until_unlock_tables() {
+    let h = harness();
+    let mut a = h.conn().await;
+    a.query_drop("LOCK TABLES settings WRITE").await.unwrap();
+    let opts = h.opts("app", "app");
+    let b = tokio::spawn(async move {
+        let mut b = mysql_async::Conn::new(opts).await.unwrap();
+        let v: Option<String> = b
+            .query_first("SELECT v FROM settings WHERE k = 'locked'")
+            .await
+            .unwrap();
+        b.disconnect().await.unwrap();
+        v
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !b.is_finished(),
+        "another session read a table locked for writing"
+    );
+    // The lock holder's statements run on the connection that holds the lock.
+    a.query_drop("INSERT INTO settings (k, v) VALUES ('locked', 'x')")
+        .await
+        .unwrap();
+    a.query_drop("UNLOCK TABLES").await.unwrap();
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(10), b)
+        .await
+        .expect("the reader waits for UNLOCK TABLES, not longer")
+        .unwrap();
+    assert_eq!(seen.as_deref(), Some("x"));
+    a.disconnect().await.unwrap();
+}

@@ -15,18 +15,27 @@ use crate::backend::pg::ServerError;
 use crate::backend::pool::CheckoutError;
 use crate::cluster::MyDatabaseRuntime;
 
-/// A connection held because the server is inside a transaction the proxy did not open.
+/// A connection held because it carries session state the proxy does not track: a
+/// transaction the proxy did not open, or table locks (`LOCK TABLES` belong to the
+/// connection that took them, until `UNLOCK TABLES`).
 pub(super) struct Pinned {
     /// Its shard.
     pub shard: u32,
     /// The connection.
     pub conn: PooledMyConn,
+    /// `LOCK TABLES` is in force on it.
+    pub tables_locked: bool,
 }
 
 impl Pinned {
-    /// Rolls back and returns the connection (or drops it if that fails).
+    /// Whether the connection must stay with the session.
+    pub fn still_needed(&self) -> bool {
+        self.conn.in_transaction() || self.tables_locked
+    }
+
+    /// Rolls back, unlocks, and returns the connection (or drops it if that fails).
     pub async fn abandon(mut self) {
-        match self.conn.query("ROLLBACK").await {
+        match self.conn.query("ROLLBACK; UNLOCK TABLES").await {
             Ok(answer) if answer.error.is_none() && !self.conn.in_transaction() => {}
             _ => discard(self.conn),
         }

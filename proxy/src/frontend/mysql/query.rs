@@ -100,7 +100,9 @@ impl Session {
             );
             return None;
         }
+        self.table_lock = table_lock_change(sql);
         self.run_routed(&packet, &routed).await;
+        self.table_lock = None;
         None
     }
 
@@ -171,9 +173,14 @@ impl Session {
             let result = self
                 .run_request(&mut pinned.conn, &request, kind, sink)
                 .await;
+            if let (Some(locks), Some(ended)) = (self.table_lock.take(), &result) {
+                if ended.error.is_none() {
+                    pinned.tables_locked = locks;
+                }
+            }
             if pinned.conn.broken {
                 discard(pinned.conn);
-            } else if pinned.conn.in_transaction() {
+            } else if pinned.still_needed() {
                 self.pinned = Some(pinned);
             }
             return result;
@@ -238,10 +245,16 @@ impl Session {
                 }
             }
         }
+        let tables_locked = self.table_lock.take() == Some(true)
+            && result.as_ref().is_some_and(|e| e.error.is_none());
         if conn.broken {
             discard(conn);
-        } else if conn.in_transaction() {
-            self.pinned = Some(Pinned { shard, conn });
+        } else if conn.in_transaction() || tables_locked {
+            self.pinned = Some(Pinned {
+                shard,
+                conn,
+                tables_locked,
+            });
         }
         result
     }
@@ -365,6 +378,10 @@ impl Session {
                     }
                     self.out.clear();
                 }
+                // Starting a transaction also releases table locks.
+                if let Some(pinned) = self.pinned.take() {
+                    pinned.abandon().await;
+                }
                 self.txn = Some(ClientTxn::new(read_only));
                 reply::ok(self, 1, 0, 0, "");
             }
@@ -374,7 +391,24 @@ impl Session {
                 }
             }
             TxnCommand::Rollback { .. } => {
-                self.end_transaction_quietly().await;
+                match self.pinned.take() {
+                    // ROLLBACK keeps table locks.
+                    Some(mut pinned) if pinned.tables_locked => {
+                        match pinned.conn.query("ROLLBACK").await {
+                            Ok(_) if !pinned.conn.broken => self.pinned = Some(pinned),
+                            Ok(_) => discard(pinned.conn),
+                            Err(e) => {
+                                discard(pinned.conn);
+                                lost(self, &e);
+                                return;
+                            }
+                        }
+                    }
+                    other => {
+                        self.pinned = other;
+                        self.end_transaction_quietly().await;
+                    }
+                }
                 reply::ok(self, 1, 0, 0, "");
             }
             TxnCommand::Savepoint(ref name)
@@ -417,7 +451,12 @@ impl Session {
                     false
                 }
             };
-            if conn.broken || conn.in_transaction() {
+            if conn.broken {
+                discard(conn);
+            } else if pinned.tables_locked {
+                // COMMIT does not release table locks.
+                self.pinned = Some(Pinned { conn, ..pinned });
+            } else if conn.in_transaction() {
                 discard(conn);
             }
             return ok;
@@ -485,6 +524,26 @@ impl Session {
         }
         self.txn = Some(txn);
         reply::ok(self, 1, 0, 0, "");
+    }
+}
+
+/// `Some(true)` for `LOCK TABLES`, `Some(false)` for `UNLOCK TABLES`: statements whose
+/// effect lives on the connection until undone.
+fn table_lock_change(sql: &str) -> Option<bool> {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(2)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    match words
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["LOCK", "TABLE" | "TABLES", ..] => Some(true),
+        ["UNLOCK", "TABLE" | "TABLES" | "TABLES;" | "TABLE;", ..] => Some(false),
+        _ => None,
     }
 }
 

@@ -62,6 +62,8 @@ pub(super) struct Session {
     pub connection_id: u32,
     /// The session's causal position per shard (GTID sequence numbers).
     pub positions: SessionToken,
+    /// Set while a `LOCK TABLES` (true) or `UNLOCK TABLES` (false) runs.
+    pub table_lock: Option<bool>,
 }
 
 impl Session {
@@ -324,5 +326,6 @@ pub(super) fn new_session(
         next_statement_id: 1,
         connection_id,
         positions: SessionToken::default(),
+        table_lock: None,
     }
 }

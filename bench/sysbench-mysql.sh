@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sysbench oltp_point_select and oltp_read_only against one MariaDB server directly and
 # through shardwire's MySQL frontend (one shard in front of the same server), runs
-# interleaved; prints the median TPS and p95 latency of each and the ratio.
+# interleaved; prints the median TPS and p95 latency of each, the ratio, and the proxy's
+# CPU time per transaction (utime+stime of its process over a run).
 #
 #   bench/sysbench-mysql.sh [rounds=3] [seconds=20] [threads=8]
 set -euo pipefail
@@ -60,20 +61,26 @@ run() { # workload port user -> "tps p95_ms errors"
 $(awk '/95th percentile:/ {print $3}' <<<"$out" | head -1) \
 $(awk '/ignored errors:/ {print $3}' <<<"$out" | head -1)"
 }
+proxy_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SW_PID/stat"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(mariadbd --version | awk '{print $3}'); sysbench $(sysbench --version | awk '{print $2}')"
 echo "rounds=$ROUNDS seconds=$SECONDS_PER_RUN threads=$THREADS table_size=$TABLE_SIZE"
 for workload in oltp_point_select oltp_read_only; do
-    D_TPS=(); D_P95=(); S_TPS=(); S_P95=()
+    D_TPS=(); D_P95=(); S_TPS=(); S_P95=(); S_CPU=()
     for r in $(seq 1 "$ROUNDS"); do
         read -r tps p95 err < <(run "$workload" "${PORT[m0]}" root)
         D_TPS+=("$tps"); D_P95+=("$p95")
+        before=$(proxy_cpu_ticks)
         read -r tps2 p952 err2 < <(run "$workload" "$SW_PORT" bench)
-        S_TPS+=("$tps2"); S_P95+=("$p952")
-        echo "$workload round $r: direct $tps tps (p95 $p95 ms, errors $err) | shardwire $tps2 tps (p95 $p952 ms, errors $err2)"
+        after=$(proxy_cpu_ticks)
+        cpu=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$tps2" -v s="$SECONDS_PER_RUN" \
+            'BEGIN {printf "%.1f", t / hz * 1e6 / (n * s)}')
+        S_TPS+=("$tps2"); S_P95+=("$p952"); S_CPU+=("$cpu")
+        echo "$workload round $r: direct $tps tps (p95 $p95 ms, errors $err) | shardwire $tps2 tps (p95 $p952 ms, errors $err2, proxy CPU $cpu µs/txn)"
     done
     dt=$(printf '%s\n' "${D_TPS[@]}" | median); st=$(printf '%s\n' "${S_TPS[@]}" | median)
     dp=$(printf '%s\n' "${D_P95[@]}" | median); sp=$(printf '%s\n' "${S_P95[@]}" | median)
-    echo "$workload median: direct $dt tps (p95 $dp ms), shardwire $st tps (p95 $sp ms), ratio $(awk -v a="$st" -v b="$dt" 'BEGIN {printf "%.2f", a/b}')"
+    sc=$(printf '%s\n' "${S_CPU[@]}" | median)
+    echo "$workload median: direct $dt tps (p95 $dp ms), shardwire $st tps (p95 $sp ms), ratio $(awk -v a="$st" -v b="$dt" 'BEGIN {printf "%.2f", a/b}'), proxy CPU $sc µs/txn"
 done

@@ -668,3 +668,63 @@ async fn lock_tables_keeps_the_connection_until_unlock_tables() {
     assert_eq!(seen.as_deref(), Some("x"));
     a.disconnect().await.unwrap();
 }
+
+/// Reads packets until an EOF (0xFE, short) or ERR; returns the last one.
+async fn read_until_eof(s: &mut tokio::net::TcpStream) -> Vec<u8> {
+    loop {
+        let (_, p) = read_packet(s).await.expect("a packet");
+        if (<[u8]>::first(&p) == Some(&0xFE) && p.len() < 9) || err_code(&p).is_some() {
+            return p;
+        }
+    }
+}
+
+#[tokio::test]
+async fn long_data_routes_and_reaches_the_shard_of_its_key() {
+    use tokio::io::AsyncWriteExt;
+    let h = harness();
+    let mut s = raw_login(h).await;
+    let send = |seq: u8, payload: &[u8]| {
+        let mut packet = vec![payload.len() as u8, (payload.len() >> 8) as u8, 0, seq];
+        packet.extend_from_slice(payload);
+        packet
+    };
+    // COM_STMT_PREPARE
+    let sql = b"INSERT INTO users (name, age) VALUES (?, ?)";
+    let mut payload = vec![0x16];
+    payload.extend_from_slice(sql);
+    s.write_all(&send(0, &payload)).await.unwrap();
+    let (_, ok) = read_packet(&mut s).await.unwrap();
+    assert_eq!(<[u8]>::first(&ok), Some(&0x00), "{ok:?}");
+    let id = [ok[1], ok[2], ok[3], ok[4]];
+    assert_eq!(u16::from_le_bytes([ok[7], ok[8]]), 2, "two parameters");
+    read_until_eof(&mut s).await; // parameter definitions
+                                  // The key arrives as long data, in two pieces.
+    let name = "long-data-key-ünïcode";
+    let (first, second) = name.as_bytes().split_at(6);
+    for piece in [first, second] {
+        let mut payload = vec![0x18];
+        payload.extend_from_slice(&id);
+        payload.extend_from_slice(&0u16.to_le_bytes());
+        payload.extend_from_slice(piece);
+        s.write_all(&send(0, &payload)).await.unwrap();
+    }
+    // COM_STMT_EXECUTE: no NULLs, types bound (VAR_STRING, LONGLONG), age = 77.
+    let mut payload = vec![0x17];
+    payload.extend_from_slice(&id);
+    payload.push(0);
+    payload.extend_from_slice(&1u32.to_le_bytes());
+    payload.push(0);
+    payload.push(1);
+    payload.extend_from_slice(&[0xfd, 0, 0x08, 0]);
+    payload.extend_from_slice(&77i64.to_le_bytes());
+    s.write_all(&send(0, &payload)).await.unwrap();
+    let (_, ok) = read_packet(&mut s).await.unwrap();
+    assert_eq!(<[u8]>::first(&ok), Some(&0x00), "execute: {ok:?}");
+    let shard = shard_of(&ShardKey::Text(name.as_bytes()), TWO) as usize;
+    let sql = format!("SELECT age FROM users WHERE name = '{name}'");
+    let here = rows_on(h.topo.mysql(shard).primary(), &sql).await;
+    assert_eq!(here, vec![vec![Some("77".to_string())]]);
+    let there = rows_on(h.topo.mysql(1 - shard).primary(), &sql).await;
+    assert!(there.is_empty());
+}

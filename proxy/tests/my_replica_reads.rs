@@ -279,3 +279,48 @@ async fn a_session_token_carries_read_your_writes_to_another_connection() {
     writer.disconnect().await.unwrap();
     reader.disconnect().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bounded_reads_skip_a_replica_staler_than_the_bound() {
+    let _s = serial().await;
+    let key = 606;
+    let shard = shard_for(key);
+    let primary_id = server_id(shard.primary()).await;
+    let replica_id = server_id(shard.replica(0)).await;
+    let mut writer = session("strong").await;
+    writer
+        .query_drop(format!("INSERT INTO kv (id, v) VALUES ({key}, 1)"))
+        .await
+        .unwrap();
+    shard.wait_caught_up(Duration::from_secs(20)).await.unwrap();
+    shard.replica(0).pause_replay().await.unwrap();
+    writer
+        .query_drop(format!("UPDATE kv SET v = 2 WHERE id = {key}"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut bounded = session("bounded").await;
+    bounded
+        .query_drop("SET shardwire.max_staleness = '300ms'")
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        let (v, by) = read(&mut bounded, key).await;
+        assert_eq!(
+            (v, by.as_str()),
+            (Some(2), primary_id.as_str()),
+            "a replica 700 ms behind served a 300ms-bounded read"
+        );
+    }
+    let mut eventual = session("eventual").await;
+    let (v, by) = read(&mut eventual, key).await;
+    assert_eq!(
+        (v, by.as_str()),
+        (Some(1), replica_id.as_str()),
+        "eventual reads may be stale"
+    );
+    shard.replica(0).resume_replay().await.unwrap();
+    for conn in [writer, bounded, eventual] {
+        conn.disconnect().await.unwrap();
+    }
+}

@@ -226,7 +226,16 @@ impl Session {
             }
             _ => None,
         };
-        let mut conn = match checkout_node(&self.db, shard, replica, &self.settings).await {
+        let mut replica = replica;
+        let checked_out = match checkout_node(&self.db, shard, replica, &self.settings).await {
+            // A replica that cannot be reached: the read goes to the primary.
+            Err(_) if replica.is_some() => {
+                replica = None;
+                checkout_node(&self.db, shard, None, &self.settings).await
+            }
+            other => other,
+        };
+        let mut conn = match checked_out {
             Ok(conn) => conn,
             Err(e) => {
                 self.conn_failed(shard, &e);
@@ -235,7 +244,9 @@ impl Session {
         };
         let answer_at = self.out.len();
         let result = self.run_request(&mut conn, &request, kind, sink).await;
-        if replica.is_none() {
+        if let Some(i) = replica {
+            self.observe_replica_read(shard, i);
+        } else {
             let position = self.observe_position(shard, &mut conn);
             let failed = result.as_ref().is_none_or(|e| e.error.is_some());
             if let (Some(position), false, true) = (position, failed, writes) {
@@ -334,6 +345,22 @@ impl Session {
             Request::Prepare { .. } => true,
         };
         choose_replica(&self.shardwire, required, replicas, hinted).await
+    }
+
+    /// After a `session` read on replica `i`: the session has now seen what that replica
+    /// had replayed (as the monitor last saw it, a lower bound), so later reads must not
+    /// go to a replica behind it (monotonic reads).
+    fn observe_replica_read(&mut self, shard: u32, i: usize) {
+        if self.shardwire.read_consistency != shardwire_conf::ReadConsistency::Session {
+            return;
+        }
+        let position = self
+            .db
+            .shard(shard)
+            .and_then(|rt| rt.monitor.view().replicas.get(i)?.position);
+        if let Some(position) = position {
+            self.positions.observe(shard, position);
+        }
     }
 
     /// Takes the GTID a primary connection reported for the session's last statement

@@ -24,6 +24,7 @@ CREATE TABLE users (name VARCHAR(64) PRIMARY KEY, age INT);
 CREATE TABLE devices (u CHAR(36) PRIMARY KEY, label VARCHAR(64));
 CREATE TABLE settings (k VARCHAR(64) PRIMARY KEY, v VARCHAR(64));
 CREATE TABLE bank (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL);
+CREATE TABLE notes (name VARCHAR(64) PRIMARY KEY, age INT);
 ";
 
 const TABLES: &str = "
@@ -34,6 +35,11 @@ const TABLES: &str = "
 
   [[databases.tables]]
   name = \"users\"
+  shard_key = \"name\"
+  key_type = \"text\"
+
+  [[databases.tables]]
+  name = \"notes\"
   shard_key = \"name\"
   key_type = \"text\"
 
@@ -690,7 +696,7 @@ async fn long_data_routes_and_reaches_the_shard_of_its_key() {
         packet
     };
     // COM_STMT_PREPARE
-    let sql = b"INSERT INTO users (name, age) VALUES (?, ?)";
+    let sql = b"INSERT INTO notes (name, age) VALUES (?, ?)";
     let mut payload = vec![0x16];
     payload.extend_from_slice(sql);
     s.write_all(&send(0, &payload)).await.unwrap();
@@ -722,7 +728,7 @@ async fn long_data_routes_and_reaches_the_shard_of_its_key() {
     let (_, ok) = read_packet(&mut s).await.unwrap();
     assert_eq!(<[u8]>::first(&ok), Some(&0x00), "execute: {ok:?}");
     let shard = shard_of(&ShardKey::Text(name.as_bytes()), TWO) as usize;
-    let sql = format!("SELECT age FROM users WHERE name = '{name}'");
+    let sql = format!("SELECT age FROM notes WHERE name = '{name}'");
     let here = rows_on(h.topo.mysql(shard).primary(), &sql).await;
     assert_eq!(here, vec![vec![Some("77".to_string())]]);
     let there = rows_on(h.topo.mysql(1 - shard).primary(), &sql).await;

@@ -324,3 +324,60 @@ async fn bounded_reads_skip_a_replica_staler_than_the_bound() {
         conn.disconnect().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_transactions_run_on_replicas_and_refuse_writes() {
+    let _s = serial().await;
+    let shard0 = harness().topo.mysql(0);
+    let replica_id = server_id(shard0.replica(0)).await;
+    let primary_id = server_id(shard0.primary()).await;
+    let mut eventual = session("eventual").await;
+    // Until the monitor trusts the replica, the first transactions may use the primary.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        eventual
+            .query_drop("START TRANSACTION READ ONLY")
+            .await
+            .unwrap();
+        let first: String = eventual
+            .query_first("SELECT CAST(@@server_id AS CHAR)")
+            .await
+            .unwrap()
+            .unwrap();
+        let second: String = eventual
+            .query_first("SELECT CAST(@@server_id AS CHAR)")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first, second, "a READ ONLY transaction moved between nodes");
+        let write = eventual
+            .query_drop("INSERT INTO kv (id, v) VALUES (707, 1)")
+            .await
+            .unwrap_err();
+        assert!(write.to_string().contains("READ ONLY"), "{write}");
+        eventual.query_drop("COMMIT").await.unwrap();
+        if first == replica_id {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "READ ONLY transactions never used the replica"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut strong = session("strong").await;
+    strong
+        .query_drop("START TRANSACTION READ ONLY")
+        .await
+        .unwrap();
+    let id: String = strong
+        .query_first("SELECT CAST(@@server_id AS CHAR)")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(id, primary_id);
+    strong.query_drop("COMMIT").await.unwrap();
+    for conn in [eventual, strong] {
+        conn.disconnect().await.unwrap();
+    }
+}

@@ -198,7 +198,17 @@ impl Session {
             let shard = shard
                 .or_else(|| txn.branches.first().map(|b| b.shard))
                 .unwrap_or(0);
-            let result = match txn.branch(&self.db, shard, &self.settings).await {
+            // A READ ONLY transaction reads where the consistency level allows, once per
+            // shard, for the whole transaction (one snapshot per shard).
+            let replica = if txn.read_only && !txn.has_branch(shard) {
+                self.choose_replica(shard, &request).await
+            } else {
+                None
+            };
+            let result = match txn
+                .branch_on(&self.db, shard, replica, &self.settings)
+                .await
+            {
                 Ok(branch) => {
                     branch.wrote |= writes;
                     let outcome = self

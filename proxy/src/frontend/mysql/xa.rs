@@ -13,7 +13,7 @@
 use shardwire_txn::commit::{self, Failure, Outcome, Participant, Point};
 use shardwire_txn::{Gid, TxnId};
 
-use super::backend::{checkout, ConnError};
+use super::backend::{checkout, checkout_node, ConnError};
 use super::session::Settings;
 use crate::backend::mysql::answer::{Answer, ServerErr};
 use crate::backend::mysql::pool::{discard, PooledMyConn};
@@ -74,15 +74,54 @@ impl ClientTxn {
         self.branches.first().map(|b| b.shard)
     }
 
-    /// The branch on `shard`, enlisting the shard if needed.
+    /// Whether `shard` is enlisted.
+    pub fn has_branch(&self, shard: u32) -> bool {
+        self.branches.iter().any(|b| b.shard == shard)
+    }
+
+    /// The branch on `shard`, enlisting the shard's primary if needed.
     pub async fn branch(
         &mut self,
         db: &MyDatabaseRuntime,
         shard: u32,
         settings: &Settings,
     ) -> Result<&mut Branch, BranchError> {
+        self.branch_on(db, shard, None, settings).await
+    }
+
+    /// The branch on `shard`, enlisting the shard if needed: a `READ ONLY` transaction
+    /// runs on `replica` when one is given, as a plain read-only transaction (nothing to
+    /// commit in two phases); every other transaction runs on the primary as an XA branch.
+    pub async fn branch_on(
+        &mut self,
+        db: &MyDatabaseRuntime,
+        shard: u32,
+        replica: Option<usize>,
+        settings: &Settings,
+    ) -> Result<&mut Branch, BranchError> {
         if let Some(i) = self.branches.iter().position(|b| b.shard == shard) {
             return Ok(&mut self.branches[i]);
+        }
+        if self.read_only {
+            let mut conn = checkout_node(db, shard, replica, settings).await?;
+            let answer = conn.query("START TRANSACTION READ ONLY").await?;
+            if let Some(err) = answer.error {
+                discard(conn);
+                return Err(BranchError::Refused(err));
+            }
+            let gid = Gid {
+                txn: self.id,
+                participant: shard,
+                decision: shard,
+            };
+            self.branches.push(Branch {
+                shard,
+                conn,
+                gid,
+                wrote: false,
+            });
+            let last = self.branches.len() - 1;
+            return Ok(&mut self.branches[last]);
         }
         let mut conn = checkout(db, shard, settings).await?;
         let gid = Gid {
@@ -120,6 +159,11 @@ impl ClientTxn {
     /// Commits through the coordinator; also returns the GTID each branch's commit
     /// reported (the session's new positions).
     pub async fn commit(self) -> (Outcome, Vec<(u32, Lsn)>) {
+        if self.read_only {
+            // Nothing was written: each branch ends on its own.
+            self.end_read_only("COMMIT").await;
+            return (Outcome::Committed { two_phase: false }, Vec::new());
+        }
         if let Some(reason) = self.doomed.clone() {
             self.abandon().await;
             let failure = Failure::Refused {
@@ -157,8 +201,22 @@ impl ClientTxn {
         (outcome, positions)
     }
 
+    /// Ends the plain transactions of a `READ ONLY` transaction's branches.
+    async fn end_read_only(self, sql: &str) {
+        for mut branch in self.branches {
+            match branch.conn.query(sql).await {
+                Ok(answer) if answer.error.is_none() && !branch.conn.in_transaction() => {}
+                _ => discard(branch.conn),
+            }
+        }
+    }
+
     /// Rolls every branch back.
     pub async fn rollback(self) {
+        if self.read_only {
+            self.end_read_only("ROLLBACK").await;
+            return;
+        }
         let mut participants: Vec<XaParticipant> =
             self.branches.into_iter().map(XaParticipant::new).collect();
         commit::rollback(&mut participants).await;

@@ -734,3 +734,31 @@ async fn long_data_routes_and_reaches_the_shard_of_its_key() {
     let there = rows_on(h.topo.mysql(1 - shard).primary(), &sql).await;
     assert!(there.is_empty());
 }
+
+#[tokio::test]
+async fn show_warnings_is_about_the_sessions_last_statement() {
+    let h = harness();
+    let mut conn = h.conn().await;
+    let v: Option<i64> = conn
+        .query_first("SELECT CAST('12x' AS SIGNED)")
+        .await
+        .unwrap();
+    assert_eq!(v, Some(12));
+    let warnings: Vec<(String, u32, String)> = conn.query("SHOW WARNINGS").await.unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].1, 1292, "{warnings:?}");
+    // The next statement has none.
+    let _: Option<i64> = conn.query_first("SELECT 1").await.unwrap();
+    let warnings: Vec<(String, u32, String)> = conn.query("SHOW WARNINGS").await.unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    // Inside a transaction: the branch that ran the statement.
+    conn.query_drop("BEGIN").await.unwrap();
+    let _: Option<i64> = conn
+        .query_first("SELECT CAST('7y' AS SIGNED)")
+        .await
+        .unwrap();
+    let warnings: Vec<(String, u32, String)> = conn.query("SHOW WARNINGS").await.unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    conn.query_drop("COMMIT").await.unwrap();
+    conn.disconnect().await.unwrap();
+}

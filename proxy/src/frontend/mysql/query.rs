@@ -78,6 +78,10 @@ impl Session {
                     self.show_shardwire(&name);
                     return None;
                 }
+                StatementKind::Show(name) if matches!(name.as_str(), "warnings" | "errors") => {
+                    self.show_diagnostics(&packet).await;
+                    return None;
+                }
                 StatementKind::Use(name) => {
                     self.use_database(&name);
                     return None;
@@ -226,6 +230,7 @@ impl Session {
                     None
                 }
             };
+            txn.last_shard = Some(shard);
             self.txn = Some(txn);
             return result;
         }
@@ -268,8 +273,18 @@ impl Session {
         }
         let tables_locked = self.table_lock.take() == Some(true)
             && result.as_ref().is_some_and(|e| e.error.is_none());
+        let diagnostics = result
+            .as_ref()
+            .is_some_and(|e| e.warnings > 0 || e.error.is_some());
         if conn.broken {
             discard(conn);
+        } else if !conn.in_transaction() && !tables_locked && diagnostics {
+            // Kept until the next command, for a SHOW WARNINGS about this statement.
+            self.diagnostics = Some(Pinned {
+                shard,
+                conn,
+                tables_locked: false,
+            });
         } else if conn.in_transaction() || tables_locked {
             self.pinned = Some(Pinned {
                 shard,
@@ -383,6 +398,51 @@ impl Session {
             .and_then(|g| std::str::from_utf8(g).ok().and_then(gtid_position))?;
         self.positions.observe(shard, position);
         Some(position)
+    }
+
+    /// `SHOW WARNINGS` / `SHOW ERRORS`: about the session's last statement, so on the
+    /// connection that ran it — the one kept after a statement with warnings, the
+    /// pinned connection, or the transaction's last branch.
+    async fn show_diagnostics(&mut self, packet: &Packet) {
+        let request = Request::Raw(packet.raw());
+        if let Some(mut kept) = self.diagnostics.take() {
+            self.run_request(&mut kept.conn, &request, AnswerKind::Results, Sink::Client)
+                .await;
+            return;
+        }
+        let shard = self
+            .pinned
+            .as_ref()
+            .map(|p| p.shard)
+            .or_else(|| self.txn.as_ref().and_then(|t| t.last_shard));
+        match shard {
+            Some(shard) => {
+                self.execute(
+                    Some(shard),
+                    false,
+                    request,
+                    AnswerKind::Results,
+                    Sink::Client,
+                )
+                .await;
+            }
+            // The last statement left nothing (a pooled connection would show another
+            // session's): the answer of a server with no diagnostics.
+            None => {
+                let sql = String::from_utf8_lossy(packet.payload().get(1..).unwrap_or_default())
+                    .to_ascii_uppercase();
+                if sql.contains("COUNT") {
+                    let column = if sql.contains("ERRORS") {
+                        "@@session.error_count"
+                    } else {
+                        "@@session.warning_count"
+                    };
+                    reply::rows(self, &[column], &[vec![Some("0".to_string())]]);
+                } else {
+                    reply::rows(self, &["Level", "Code", "Message"], &[]);
+                }
+            }
+        }
     }
 
     /// Tells the client no connection could be had.

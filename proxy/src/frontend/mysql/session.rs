@@ -64,6 +64,9 @@ pub(super) struct Session {
     pub positions: SessionToken,
     /// Set while a `LOCK TABLES` (true) or `UNLOCK TABLES` (false) runs.
     pub table_lock: Option<bool>,
+    /// The connection that ran the last statement, kept until the next command when the
+    /// statement left warnings or an error (for `SHOW WARNINGS`).
+    pub diagnostics: Option<Pinned>,
 }
 
 impl Session {
@@ -154,6 +157,13 @@ pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>) {
 impl Session {
     /// Answers one command; `Some` ends the session.
     async fn command(&mut self, packet: Packet) -> Option<Stop> {
+        // Diagnostics are about the previous statement only: the connection kept for them
+        // goes back to its pool unless this command asks for them.
+        let kept = self.diagnostics.take();
+        if packet.payload().first() == Some(&com::QUERY) && asks_diagnostics(&packet.payload()[1..])
+        {
+            self.diagnostics = kept;
+        }
         if packet.continues() {
             // A command of 16 MiB or more: only COM_QUERY and long data can be that big,
             // and the proxy does not reassemble them.
@@ -289,6 +299,16 @@ impl Session {
     }
 }
 
+/// Whether a statement is `SHOW WARNINGS`, `SHOW ERRORS` or `SHOW COUNT(*) …`.
+fn asks_diagnostics(sql: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(sql);
+    let mut words = text.split_whitespace().map(str::to_ascii_uppercase);
+    words.next().as_deref() == Some("SHOW")
+        && words.next().is_some_and(|w| {
+            w.starts_with("WARNINGS") || w.starts_with("ERRORS") || w.starts_with("COUNT")
+        })
+}
+
 /// Builds a session once login succeeded.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn new_session(
@@ -327,5 +347,6 @@ pub(super) fn new_session(
         connection_id,
         positions: SessionToken::default(),
         table_lock: None,
+        diagnostics: None,
     }
 }

@@ -55,6 +55,8 @@ pub(super) struct ClientTxn {
     pub savepoints: Vec<String>,
     /// The transaction cannot commit any more (a branch was lost).
     pub doomed: Option<String>,
+    /// The shard of the last statement (where `SHOW WARNINGS` looks).
+    pub last_shard: Option<u32>,
 }
 
 impl ClientTxn {
@@ -66,6 +68,7 @@ impl ClientTxn {
             read_only,
             savepoints: Vec::new(),
             doomed: None,
+            last_shard: None,
         }
     }
 

@@ -216,3 +216,64 @@ async fn every_crash_point_ends_on_all_shards_or_none() {
         assert!(left.is_empty(), "shard {s}: {left:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_shard_fails_its_statements_and_the_others_keep_working() {
+    let topo = Topology::builder()
+        .mysql_shards(2)
+        .fast(true)
+        .start()
+        .await
+        .unwrap();
+    for s in topo.mysql_shards() {
+        s.primary().execute(SCHEMA).await.unwrap();
+    }
+    let proxy = Proxy::start(&topo, None);
+    let mut conn = proxy.conn().await;
+    let (a, b) = (key_on(0, 100), key_on(1, 100));
+    for k in [a, b] {
+        conn.query_drop(format!(
+            "INSERT INTO accounts (id, balance) VALUES ({k}, 1)"
+        ))
+        .await
+        .unwrap();
+    }
+    topo.mysql(1).primary().kill9().await.unwrap();
+    let err = conn
+        .query_drop(format!("UPDATE accounts SET balance = 2 WHERE id = {b}"))
+        .await
+        .unwrap_err();
+    match &err {
+        mysql_async::Error::Server(e) => assert_eq!(e.code, 1927, "{e:?}"),
+        other => panic!("expected error 1927, got {other:?}"),
+    }
+    // The session and the other shard are fine.
+    let v: Option<i64> = conn
+        .query_first(format!("SELECT balance FROM accounts WHERE id = {a}"))
+        .await
+        .unwrap();
+    assert_eq!(v, Some(1));
+    topo.mysql(1).primary().restart().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // The test bed's fast servers may lose their last commits to kill -9: upsert.
+        match conn
+            .query_drop(format!(
+                "INSERT INTO accounts (id, balance) VALUES ({b}, 3) \
+                 ON DUPLICATE KEY UPDATE balance = 3"
+            ))
+            .await
+        {
+            Ok(()) => break,
+            Err(e) => assert!(Instant::now() < deadline, "shard 1 never came back: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let v = count(
+        &topo,
+        1,
+        &format!("SELECT balance FROM accounts WHERE id = {b}"),
+    )
+    .await;
+    assert_eq!(v, 3);
+}

@@ -86,6 +86,7 @@ impl Session {
         sink: Sink,
     ) -> Result<Ended, ServerError> {
         let mut ended = Ended::default();
+        self.relayed_seq = None;
         let mut state = match kind {
             AnswerKind::Results => State::First,
             AnswerKind::Prepare { .. } => State::First,
@@ -261,8 +262,10 @@ impl Session {
             return;
         }
         let at = self.out.len();
+        let seq = packet.seq().wrapping_add(shift);
         self.out.extend_from_slice(packet.raw());
-        self.out[at + 3] = packet.seq().wrapping_add(shift);
+        self.out[at + 3] = seq;
+        self.relayed_seq = Some(seq);
     }
 
     /// Copies COM_STMT_PREPARE_OK with the client's statement id in place of the server's.
@@ -301,11 +304,14 @@ fn bad(conn: &mut MyConn, what: impl std::fmt::Display) -> ServerError {
 
 /// Tells the client a server failed mid-answer.
 pub(super) fn lost(session: &mut Session, e: &ServerError) {
-    let message = format!("lost the server connection: {e}");
+    let message = format!("shardwire: lost the server connection: {e}");
+    // After part of an answer went out, the error takes the next packet's place (clients
+    // accept an ERR where a row was due).
+    let seq = session.relayed_seq.take().map_or(1, |s| s.wrapping_add(1));
     reply::err(
         session,
-        1,
-        crate::protocol::mysql::errcode::ER_CONNECTION_KILLED,
+        seq,
+        crate::protocol::mysql::errcode::BACKEND_LOST,
         &message,
     );
 }

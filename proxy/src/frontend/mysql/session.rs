@@ -67,6 +67,8 @@ pub(super) struct Session {
     /// The connection that ran the last statement, kept until the next command when the
     /// statement left warnings or an error (for `SHOW WARNINGS`).
     pub diagnostics: Option<Pinned>,
+    /// Sequence id of the last packet relayed from a server in the current answer.
+    pub relayed_seq: Option<u8>,
 }
 
 impl Session {
@@ -159,6 +161,7 @@ impl Session {
     async fn command(&mut self, packet: Packet) -> Option<Stop> {
         // Diagnostics are about the previous statement only: the connection kept for them
         // goes back to its pool unless this command asks for them.
+        self.relayed_seq = None;
         let kept = self.diagnostics.take();
         if packet.payload().first() == Some(&com::QUERY) && asks_diagnostics(&packet.payload()[1..])
         {
@@ -348,5 +351,6 @@ pub(super) fn new_session(
         positions: SessionToken::default(),
         table_lock: None,
         diagnostics: None,
+        relayed_seq: None,
     }
 }

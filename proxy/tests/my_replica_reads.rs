@@ -381,3 +381,55 @@ async fn read_only_transactions_run_on_replicas_and_refuse_writes() {
         conn.disconnect().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eventual_reads_across_shards_are_served_by_replicas() {
+    let _s = serial().await;
+    // A row on each shard, replicated.
+    let mut writer = session("strong").await;
+    for key in [
+        808,
+        (809..)
+            .find(|k| shard_for(*k).index() != shard_for(808).index())
+            .unwrap(),
+    ] {
+        writer
+            .query_drop(format!(
+                "INSERT INTO kv (id, v) VALUES ({key}, 8) ON DUPLICATE KEY UPDATE v = 8"
+            ))
+            .await
+            .unwrap();
+        shard_for(key)
+            .wait_caught_up(Duration::from_secs(20))
+            .await
+            .unwrap();
+    }
+    writer.disconnect().await.unwrap();
+    let mut eventual = session("eventual").await;
+    let replica_ids = [
+        server_id(harness().topo.mysql(0).replica(0)).await,
+        server_id(harness().topo.mysql(1).replica(0)).await,
+    ];
+    // A read of every shard, grouped by the node that answered (server ids are unique
+    // within a shard: the primaries' differ from their replicas').
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut ids: Vec<String> = eventual
+            .query("SELECT DISTINCT CAST(@@server_id AS CHAR) FROM kv")
+            .await
+            .unwrap();
+        ids.sort();
+        let mut want = replica_ids.to_vec();
+        want.sort();
+        want.dedup();
+        if ids == want {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "scattered eventual reads never used both replicas: {ids:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eventual.disconnect().await.unwrap();
+}

@@ -347,6 +347,22 @@ impl Session {
 
     /// The replica that serves a read on `shard` outside a transaction, if any.
     async fn choose_replica(&mut self, shard: u32, request: &Request<'_>) -> Option<usize> {
+        let hinted = match request {
+            Request::Raw(bytes) => bytes
+                .get(5..)
+                .is_some_and(|sql| forces_primary(&String::from_utf8_lossy(sql))),
+            Request::Statement(statement) => self
+                .statements
+                .get(&statement.client_id)
+                .is_some_and(|s| forces_primary(&s.sql)),
+            Request::Prepare { .. } => true,
+        };
+        self.choose_replica_for(shard, hinted).await
+    }
+
+    /// The replica that serves a read on `shard` (`None`: the primary); `hinted`: the
+    /// statement asks for the primary.
+    pub(super) async fn choose_replica_for(&mut self, shard: u32, hinted: bool) -> Option<usize> {
         let required = self.positions.required(shard);
         let replicas = self.db.shard(shard).map(|rt| ShardReplicas {
             monitor: &rt.monitor,
@@ -359,23 +375,13 @@ impl Session {
                 })
                 .collect(),
         });
-        let hinted = || match request {
-            Request::Raw(bytes) => bytes
-                .get(5..)
-                .is_some_and(|sql| forces_primary(&String::from_utf8_lossy(sql))),
-            Request::Statement(statement) => self
-                .statements
-                .get(&statement.client_id)
-                .is_some_and(|s| forces_primary(&s.sql)),
-            Request::Prepare { .. } => true,
-        };
-        choose_replica(&self.shardwire, required, replicas, hinted).await
+        choose_replica(&self.shardwire, required, replicas, || hinted).await
     }
 
     /// After a `session` read on replica `i`: the session has now seen what that replica
     /// had replayed (as the monitor last saw it, a lower bound), so later reads must not
     /// go to a replica behind it (monotonic reads).
-    fn observe_replica_read(&mut self, shard: u32, i: usize) {
+    pub(super) fn observe_replica_read(&mut self, shard: u32, i: usize) {
         if self.shardwire.read_consistency != shardwire_conf::ReadConsistency::Session {
             return;
         }

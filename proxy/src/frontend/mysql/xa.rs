@@ -82,16 +82,6 @@ impl ClientTxn {
         self.branches.iter().any(|b| b.shard == shard)
     }
 
-    /// The branch on `shard`, enlisting the shard's primary if needed.
-    pub async fn branch(
-        &mut self,
-        db: &MyDatabaseRuntime,
-        shard: u32,
-        settings: &Settings,
-    ) -> Result<&mut Branch, BranchError> {
-        self.branch_on(db, shard, None, settings).await
-    }
-
     /// The branch on `shard`, enlisting the shard if needed: a `READ ONLY` transaction
     /// runs on `replica` when one is given, as a plain read-only transaction (nothing to
     /// commit in two phases); every other transaction runs on the primary as an XA branch.

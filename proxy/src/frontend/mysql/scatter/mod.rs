@@ -23,11 +23,12 @@ use std::sync::Arc;
 
 use shardwire_router::{ScatterPlan, Scattered};
 
-use super::backend::checkout;
+use super::backend::checkout_node;
 use super::reply;
 use super::session::Session;
 use super::xa::ClientTxn;
 use crate::backend::mysql::pool::{discard, PooledMyConn};
+use crate::frontend::replica_choice::forces_primary;
 use crate::merge::mysql::params::{self, ParamLiteral};
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql::execute::Execute;
@@ -134,8 +135,15 @@ impl Session {
 
     async fn scatter_pooled(&mut self, shards: &[u32], job: Job<'_>) {
         let mut conns: Vec<(u32, PooledMyConn)> = Vec::with_capacity(shards.len());
+        // Each shard's part is a read like any other: the consistency level picks the
+        // node, shard by shard.
+        let hinted = forces_primary(job.sql);
         for &shard in shards {
-            match checkout(&self.db, shard, &self.settings).await {
+            let replica = self.choose_replica_for(shard, hinted).await;
+            if let Some(i) = replica {
+                self.observe_replica_read(shard, i);
+            }
+            match checkout_node(&self.db, shard, replica, &self.settings).await {
                 Ok(conn) => conns.push((shard, conn)),
                 Err(e) => {
                     self.conn_failed(shard, &e);
@@ -158,7 +166,16 @@ impl Session {
 
     async fn scatter_in_transaction(&mut self, mut txn: ClientTxn, shards: &[u32], job: Job<'_>) {
         for &shard in shards {
-            if let Err(e) = txn.branch(&self.db, shard, &self.settings).await {
+            // A READ ONLY transaction reads where the consistency level allows.
+            let replica = if txn.read_only && !txn.has_branch(shard) {
+                self.choose_replica_for(shard, false).await
+            } else {
+                None
+            };
+            if let Err(e) = txn
+                .branch_on(&self.db, shard, replica, &self.settings)
+                .await
+            {
                 self.txn = Some(txn);
                 let message = format!(
                     "shardwire: shard {shard} could not join the transaction for a read \

@@ -762,3 +762,36 @@ async fn show_warnings_is_about_the_sessions_last_statement() {
     conn.query_drop("COMMIT").await.unwrap();
     conn.disconnect().await.unwrap();
 }
+
+#[tokio::test]
+async fn kill_query_from_another_connection_interrupts_a_running_statement() {
+    let h = harness();
+    let mut victim = h.conn().await;
+    let id = victim.id();
+    let started = std::time::Instant::now();
+    let running = tokio::spawn(async move {
+        let result: Result<Option<i64>, _> = victim.query_first("SELECT SLEEP(20)").await;
+        (result, victim)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut killer = h.conn().await;
+    killer.query_drop(format!("KILL QUERY {id}")).await.unwrap();
+    let (result, mut victim) = tokio::time::timeout(std::time::Duration::from_secs(10), running)
+        .await
+        .expect("the statement was not interrupted")
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // MariaDB ends an interrupted SLEEP early with 1 (or error 1317).
+    match result {
+        Ok(v) => assert_eq!(v, Some(1)),
+        Err(mysql_async::Error::Server(e)) => assert_eq!(e.code, 1317, "{e:?}"),
+        Err(e) => panic!("{e:?}"),
+    }
+    // The victim's session goes on.
+    let one: Option<i64> = victim.query_first("SELECT 1").await.unwrap();
+    assert_eq!(one, Some(1));
+    let unknown = killer.query_drop("KILL QUERY 999999").await.unwrap_err();
+    assert!(unknown.to_string().contains("1094"), "{unknown}");
+    victim.disconnect().await.unwrap();
+    killer.disconnect().await.unwrap();
+}

@@ -16,6 +16,7 @@
 //! - `scatter` — reads across shards: shard SQL on every shard, answers merged.
 
 mod backend;
+mod cancel;
 mod concern;
 mod forward;
 mod local;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use shardwire_router::{Routed, StatementKind, TxnCommand};
 
 use super::backend::{checkout_node, ConnError, Pinned};
+use super::cancel::{kill_query, parse_kill, KillError};
 use super::forward::{lost, AnswerKind, Ended, Sink};
 use super::reply;
 use super::session::{Session, Stop};
@@ -17,6 +18,18 @@ use crate::consistency::{gtid_position, Lsn};
 use crate::frontend::replica_choice::{choose_replica, forces_primary, ShardReplicas};
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql_stream::Packet;
+
+/// `Unknown thread id`.
+const ER_NO_SUCH_THREAD: errcode::ErrorCode = errcode::ErrorCode {
+    code: 1094,
+    sqlstate: "HY000",
+};
+
+/// `You are not owner of thread`.
+const ER_KILL_DENIED_ERROR: errcode::ErrorCode = errcode::ErrorCode {
+    code: 1095,
+    sqlstate: "HY000",
+};
 
 /// `SAVEPOINT … does not exist`.
 const ER_SP_DOES_NOT_EXIST: errcode::ErrorCode = errcode::ErrorCode {
@@ -51,6 +64,10 @@ impl Session {
             );
             return None;
         };
+        if let Some((query_only, id)) = parse_kill(sql) {
+            self.kill(query_only, id).await;
+            return None;
+        }
         let routed = match self.db.router.route_simple(sql) {
             Ok(routed) => routed,
             Err(e) => {
@@ -322,11 +339,16 @@ impl Session {
                 }
             },
         };
+        self.running
+            .set(Some((conn.node.clone(), conn.connection_id)));
         if let Err(e) = conn.write(bytes).await {
+            self.running.set(None);
             lost(self, &e);
             return None;
         }
-        let ended = match self.forward(conn, kind, sink).await {
+        let forwarded = self.forward(conn, kind, sink).await;
+        self.running.set(None);
+        let ended = match forwarded {
             Ok(ended) => ended,
             Err(e) => {
                 lost(self, &e);
@@ -448,6 +470,31 @@ impl Session {
                     reply::rows(self, &["Level", "Code", "Message"], &[]);
                 }
             }
+        }
+    }
+
+    /// `KILL QUERY <id>`: interrupts what the session with proxy connection id `id`
+    /// runs. Killing whole connections is not passed on (the proxy's connections are not
+    /// the servers').
+    async fn kill(&mut self, query_only: bool, id: u32) {
+        if !query_only {
+            reply::err(
+                self,
+                1,
+                errcode::ER_NOT_SUPPORTED_YET,
+                "shardwire: only KILL QUERY <id> is supported through the proxy",
+            );
+            return;
+        }
+        match kill_query(id, &self.user.name, self.user.admin).await {
+            Ok(()) => reply::ok(self, 1, 0, 0, ""),
+            Err(e @ KillError::Unknown(_)) => {
+                reply::err(self, 1, ER_NO_SUCH_THREAD, &e.to_string())
+            }
+            Err(e @ KillError::NotOwner(_)) => {
+                reply::err(self, 1, ER_KILL_DENIED_ERROR, &e.to_string())
+            }
+            Err(e) => reply::err(self, 1, errcode::BACKEND_LOST, &e.to_string()),
         }
     }
 

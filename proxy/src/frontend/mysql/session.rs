@@ -15,6 +15,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
 use super::backend::Pinned;
+use super::cancel::Registration;
 use super::reply;
 use super::statements::ClientStatement;
 use super::xa::ClientTxn;
@@ -69,6 +70,8 @@ pub(super) struct Session {
     pub diagnostics: Option<Pinned>,
     /// Sequence id of the last packet relayed from a server in the current answer.
     pub relayed_seq: Option<u8>,
+    /// Where `KILL QUERY` from another connection finds what this session runs.
+    pub running: Registration,
 }
 
 impl Session {
@@ -332,6 +335,7 @@ pub(super) fn new_session(
             .unwrap_or(proxy.default_read_consistency),
         proxy.default_max_staleness,
     );
+    let running = Registration::new(connection_id, &user.name);
     Session {
         client,
         writer,
@@ -352,5 +356,6 @@ pub(super) fn new_session(
         table_lock: None,
         diagnostics: None,
         relayed_seq: None,
+        running,
     }
 }

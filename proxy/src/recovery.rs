@@ -80,6 +80,28 @@ pub fn in_doubt() -> Vec<InDoubt> {
     last.values().flatten().cloned().collect()
 }
 
+/// The columns of `SHOW shardwire.transactions`: in-doubt two-phase-commit participants as
+/// the last recovery pass saw them.
+pub const TRANSACTION_COLUMNS: [&str; 5] = ["gid", "shard", "node", "age", "state"];
+
+/// The rows of `SHOW shardwire.transactions` for `database`, in [`TRANSACTION_COLUMNS`]
+/// order, as text.
+pub fn in_doubt_rows(database: &str) -> Vec<Vec<Option<String>>> {
+    in_doubt()
+        .into_iter()
+        .filter(|t| t.database == database)
+        .map(|t| {
+            vec![
+                Some(t.gid),
+                Some(t.shard.to_string()),
+                Some(t.node),
+                Some(format!("{:.1}s", t.age.as_secs_f64())),
+                Some(t.state),
+            ]
+        })
+        .collect()
+}
+
 /// Runs [`recover_once`] now and then every `interval`, forever.
 pub async fn run(cluster: Arc<Cluster>, interval: Duration, grace: Duration) {
     for action in ["commit", "rollback"] {

@@ -25,7 +25,7 @@ impl Proxy {
         let lease = shardwire_testbed::lease_port().unwrap();
         let mut toml = format!(
             "[proxy]\nmysql_listen = \"127.0.0.1:{}\"\npool_size = 4\nrecovery_interval = \"100ms\"\ntwopc_grace = \"1s\"\n\n\
-             [[users]]\nname = \"app\"\npassword = \"app\"\n\n\
+             [[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
              [[databases]]\nname = \"app\"\nprotocol = \"mysql\"\nbackend_user = \"app\"\nbackend_password = \"app\"\n",
             lease.port()
         );
@@ -159,8 +159,28 @@ async fn crash_at(topo: &Topology, point: &str, base: i64) -> (i64, i64) {
 }
 
 /// A fresh proxy resolves everything; returns whether the transaction's rows exist.
-async fn recovered(topo: &Topology, a: i64, b: i64) -> bool {
-    let _fresh = Proxy::start(topo, None);
+/// Meanwhile its `SHOW shardwire.transactions` lists what is still prepared.
+async fn recovered(topo: &Topology, a: i64, b: i64) -> (bool, bool) {
+    let fresh = Proxy::start(topo, None);
+    let mut listed = false;
+    if prepared(topo).await > 0 {
+        let mut conn = fresh.conn().await;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let rows: Vec<(String, String, String, String, String)> =
+                conn.query("SHOW shardwire.transactions").await.unwrap();
+            listed = rows.iter().any(|r| r.0.starts_with("sw_"));
+            if listed || prepared(topo).await == 0 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "in-doubt branches were never listed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        conn.disconnect().await.unwrap();
+    }
     let deadline = Instant::now() + Duration::from_secs(20);
     while prepared(topo).await > 0 {
         assert!(
@@ -182,7 +202,7 @@ async fn recovered(topo: &Topology, a: i64, b: i64) -> bool {
     )
     .await;
     assert_eq!(on_a, on_b, "keys {a}/{b}: on one shard but not the other");
-    on_a == 1
+    (on_a == 1, listed)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,11 +225,15 @@ async fn every_crash_point_ends_on_all_shards_or_none() {
     ];
     for (i, (point, committed)) in matrix.into_iter().enumerate() {
         let (a, b) = crash_at(&topo, point, 1000 * (i as i64 + 1)).await;
-        assert_eq!(
-            recovered(&topo, a, b).await,
-            committed,
-            "crash point {point}"
-        );
+        let (present, listed) = recovered(&topo, a, b).await;
+        assert_eq!(present, committed, "crash point {point}");
+        if matches!(point, "prepared_some" | "prepared_all") {
+            // Rolled back only after the grace period: listed as in doubt meanwhile.
+            assert!(
+                listed,
+                "{point}: SHOW shardwire.transactions listed nothing"
+            );
+        }
     }
     for s in 0..2 {
         let left = topo.mysql(s).primary().query("XA RECOVER").await.unwrap();

@@ -147,6 +147,20 @@ impl Session {
     /// `SHOW shardwire.<name>`.
     pub(super) fn show_shardwire(&mut self, name: &str) {
         let short = name.trim_start_matches("shardwire.");
+        if short == "transactions" {
+            if !self.user.admin {
+                reply::err(
+                    self,
+                    1,
+                    errcode::ER_SPECIFIC_ACCESS_DENIED_ERROR,
+                    "shardwire: SHOW shardwire.transactions is for users with admin = true",
+                );
+                return;
+            }
+            let rows = crate::recovery::in_doubt_rows(&self.db.config.name);
+            reply::rows(self, &crate::recovery::TRANSACTION_COLUMNS, &rows);
+            return;
+        }
         let value = match short {
             "session_token" => Ok(self.positions.encode(&self.db.config.name)),
             _ => self.shardwire.show(short),

@@ -74,7 +74,7 @@ impl Session {
     fn describe_local(&mut self, stmt: &Statement) {
         match &stmt.plan.statements[0].kind {
             StatementKind::Show(name) if name == "shardwire.transactions" => {
-                build::row_description(&mut self.io.out, &super::local::TRANSACTION_COLUMNS)
+                build::row_description(&mut self.io.out, &crate::recovery::TRANSACTION_COLUMNS)
             }
             StatementKind::Show(name) => build::row_description(&mut self.io.out, &[name.as_str()]),
             _ => build::empty(&mut self.io.out, backend::NO_DATA),

@@ -131,25 +131,12 @@ impl Session {
                     return true;
                 }
                 if describe {
-                    build::row_description(&mut self.io.out, &TRANSACTION_COLUMNS);
+                    build::row_description(&mut self.io.out, &crate::recovery::TRANSACTION_COLUMNS);
                 }
-                let listed: Vec<_> = crate::recovery::in_doubt()
-                    .into_iter()
-                    .filter(|t| t.database == self.db.config.name)
-                    .collect();
-                for t in &listed {
-                    let shard = t.shard.to_string();
-                    let age = format!("{:.1}s", t.age.as_secs_f64());
-                    build::data_row(
-                        &mut self.io.out,
-                        &[
-                            Some(t.gid.as_str()),
-                            Some(shard.as_str()),
-                            Some(t.node.as_str()),
-                            Some(age.as_str()),
-                            Some(t.state.as_str()),
-                        ],
-                    );
+                let listed = crate::recovery::in_doubt_rows(&self.db.config.name);
+                for row in &listed {
+                    let values: Vec<Option<&str>> = row.iter().map(Option::as_deref).collect();
+                    build::data_row(&mut self.io.out, &values);
                 }
                 build::command_complete(&mut self.io.out, &format!("SHOW {}", listed.len()));
                 true
@@ -222,7 +209,3 @@ pub(super) fn is_proxy_setting(kind: &StatementKind) -> bool {
         _ => false,
     }
 }
-
-/// The columns of `SHOW shardwire.transactions`: in-doubt two-phase-commit participants as
-/// the last recovery pass saw them.
-pub(super) const TRANSACTION_COLUMNS: [&str; 5] = ["gid", "shard", "node", "age", "state"];

@@ -301,3 +301,37 @@ async fn a_dead_shard_fails_its_statements_and_the_others_keep_working() {
     .await;
     assert_eq!(v, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_side_statements_per_connection_are_capped() {
+    let topo = Topology::builder()
+        .mysql_shards(2)
+        .fast(true)
+        .start()
+        .await
+        .unwrap();
+    let proxy = Proxy::start(&topo, None);
+    let mut conn = proxy.conn().await;
+    // 1,200 distinct texts, each prepared and executed once (pool_size = 4).
+    for i in 0..1200 {
+        let v: Option<i64> = conn
+            .exec_first(format!("SELECT {i} + ?"), (1,))
+            .await
+            .unwrap();
+        assert_eq!(v, Some(i + 1));
+    }
+    let count: i64 = topo
+        .mysql(0)
+        .primary()
+        .query_value("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'PREPARED_STMT_COUNT'")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        count <= 4 * 256,
+        "{count} statements prepared on the server"
+    );
+    conn.disconnect().await.unwrap();
+}

@@ -8,7 +8,7 @@
 //! OK after a write carry the transaction's GTID, the session's causal position, with no
 //! extra round trip.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,9 @@ use crate::protocol::mysql_stream::{put_packet, Packet, PacketReader};
 /// Logical packets from servers may be as large as MySQL allows (1 GiB).
 const MAX_SERVER_PACKET: usize = 1 << 30;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Statements kept prepared per server connection.
+pub const MAX_STATEMENTS: usize = 256;
+
 /// utf8mb4_general_ci: what the test bed's servers and most clients use.
 pub const DEFAULT_COLLATION: u8 = 45;
 
@@ -71,8 +74,12 @@ pub struct MyConn {
     pub status: u16,
     /// Session statements applied on top of the defaults, in order (replayed settings).
     pub applied: Vec<Arc<str>>,
-    /// Statements prepared here, by SQL text.
+    /// Statements prepared here, by SQL text (see [`MyConn::remember_statement`]).
     pub statements: HashMap<Arc<str>, ServerStatement>,
+    /// The texts of `statements`, oldest first.
+    statement_order: VecDeque<Arc<str>>,
+    /// Server statements evicted from `statements`, closed ahead of the next request.
+    pending_close: Vec<u32>,
     /// The last GTID an OK reported.
     pub last_gtid: Option<Bytes>,
     /// Set when the connection must not be reused.
@@ -103,6 +110,8 @@ impl MyConn {
             status: status::AUTOCOMMIT,
             applied: Vec::new(),
             statements: HashMap::new(),
+            statement_order: VecDeque::new(),
+            pending_close: Vec::new(),
             last_gtid: None,
             broken: false,
             created: Instant::now(),
@@ -245,8 +254,40 @@ impl MyConn {
         }
     }
 
-    /// Sends bytes (whole packets).
+    /// Records a statement prepared here. At most [`MAX_STATEMENTS`] are kept per
+    /// connection: the server's `max_prepared_stmt_count` is shared by every connection,
+    /// and clients that prepare ever-new texts must not exhaust it for everyone. The
+    /// oldest is closed (COM_STMT_CLOSE has no answer, so it travels with the next
+    /// request).
+    pub fn remember_statement(&mut self, sql: Arc<str>, statement: ServerStatement) {
+        if self.statements.insert(sql.clone(), statement).is_none() {
+            self.statement_order.push_back(sql);
+        }
+        while self.statements.len() > MAX_STATEMENTS {
+            let Some(oldest) = self.statement_order.pop_front() else {
+                break;
+            };
+            if let Some(evicted) = self.statements.remove(&oldest) {
+                self.pending_close.push(evicted.id);
+            }
+        }
+    }
+
+    /// Sends bytes (whole packets), after the closes of evicted statements.
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), ServerError> {
+        if !self.pending_close.is_empty() {
+            let mut closes = BytesMut::with_capacity(9 * self.pending_close.len());
+            for id in self.pending_close.drain(..) {
+                let mut payload = [0u8; 5];
+                payload[0] = command::STMT_CLOSE;
+                payload[1..].copy_from_slice(&id.to_le_bytes());
+                put_packet(&mut closes, 0, &payload);
+            }
+            if let Err(e) = self.writer.write_all(&closes).await {
+                self.broken = true;
+                return Err(self.protocol_err(format!("write failed: {e}")));
+            }
+        }
         if let Err(e) = self.writer.write_all(bytes).await {
             self.broken = true;
             return Err(self.protocol_err(format!("write failed: {e}")));
@@ -288,6 +329,8 @@ impl MyConn {
         let answer = read_answer(self).await?;
         self.applied.clear();
         self.statements.clear();
+        self.statement_order.clear();
+        self.pending_close.clear();
         if let Some(err) = answer.error {
             self.broken = true;
             return Err(self.refused(err.code, &err.message));

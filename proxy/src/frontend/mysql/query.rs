@@ -356,7 +356,7 @@ impl Session {
             }
         };
         if let (Request::Prepare { sql, .. }, Some(prepared)) = (request, ended.prepared) {
-            conn.statements.insert(
+            conn.remember_statement(
                 Arc::clone(sql),
                 ServerStatement {
                     id: prepared.statement_id,

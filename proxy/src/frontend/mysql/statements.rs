@@ -281,7 +281,7 @@ impl Session {
                     id: prepared.statement_id,
                     params: prepared.num_params,
                 };
-                conn.statements.insert(sql.clone(), server);
+                conn.remember_statement(sql.clone(), server);
                 server
             }
         };

@@ -37,6 +37,49 @@ pub const SCATTER_READS: &str = "shardwire_scatter_reads_total";
 /// How many shards each scattered read ran on.
 pub const SCATTER_SHARDS: &str = "shardwire_scatter_shards";
 
+/// Client connections open, by frontend (`protocol` = `postgres` | `mysql`).
+pub const CLIENTS_CONNECTED: &str = "shardwire_clients_connected";
+/// Failures to reach or keep a backend connection, by node and kind
+/// (`timeout` | `reset` | `refused` | `other`).
+pub const BACKEND_ERRORS: &str = "shardwire_backend_errors_total";
+
+/// Counts one open client connection until dropped.
+pub struct ClientGauge(&'static str);
+
+impl ClientGauge {
+    /// A client of the `protocol` frontend connected.
+    pub fn connected(protocol: &'static str) -> ClientGauge {
+        metrics::gauge!(CLIENTS_CONNECTED, "protocol" => protocol).increment(1.0);
+        ClientGauge(protocol)
+    }
+}
+
+impl Drop for ClientGauge {
+    fn drop(&mut self) {
+        metrics::gauge!(CLIENTS_CONNECTED, "protocol" => self.0).decrement(1.0);
+    }
+}
+
+/// The kind of a backend failure, from its I/O error.
+pub fn backend_error_kind(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::ConnectionRefused => "refused",
+        ErrorKind::TimedOut => "timeout",
+        ErrorKind::ConnectionReset
+        | ErrorKind::ConnectionAborted
+        | ErrorKind::BrokenPipe
+        | ErrorKind::UnexpectedEof
+        | ErrorKind::NotConnected => "reset",
+        _ => "other",
+    }
+}
+
+/// Counts one backend failure (the error path only: a labelled lookup is fine there).
+pub fn backend_error(node: &str, kind: &'static str) {
+    metrics::counter!(BACKEND_ERRORS, "node" => node.to_string(), "kind" => kind).increment(1);
+}
+
 /// Installs the recorder and the HTTP listener once per process; later calls do nothing.
 pub fn install(admin_listen: SocketAddr) -> Result<(), String> {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();

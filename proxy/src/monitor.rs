@@ -105,7 +105,14 @@ impl Probe {
                 };
                 match tokio::time::timeout(timeout, client.query_one(sql, &[])).await {
                     Ok(Ok(row)) => row.try_get::<_, Option<String>>(0).ok().flatten(),
-                    _ => None,
+                    Ok(Err(_)) => {
+                        crate::metrics::backend_error(&self.node.name, "reset");
+                        None
+                    }
+                    Err(_) => {
+                        crate::metrics::backend_error(&self.node.name, "timeout");
+                        None
+                    }
                 }
             }
             Control::My(conn) => {
@@ -148,10 +155,23 @@ async fn connect(node: &NodeInfo, timeout: Duration) -> Option<Client> {
     if !node.password.is_empty() {
         config.password(&node.password);
     }
-    let (client, conn) = tokio::time::timeout(timeout, config.connect(NoTls))
-        .await
-        .ok()?
-        .ok()?;
+    let (client, conn) = match tokio::time::timeout(timeout, config.connect(NoTls)).await {
+        Ok(Ok(connected)) => connected,
+        Ok(Err(e)) => {
+            let kind = match std::error::Error::source(&e)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+            {
+                Some(io) => crate::metrics::backend_error_kind(io),
+                None => "other",
+            };
+            crate::metrics::backend_error(&node.name, kind);
+            return None;
+        }
+        Err(_) => {
+            crate::metrics::backend_error(&node.name, "timeout");
+            return None;
+        }
+    };
     tokio::spawn(async move {
         let _ = conn.await;
     });

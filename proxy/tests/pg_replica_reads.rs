@@ -385,8 +385,35 @@ async fn killing_a_replica_under_eventual_load_costs_no_client_an_error() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let victim = shard.replica(0);
+    let node = format!("app/shard{}/replica0", shard.index());
+    let admin = harness().admin_port.unwrap();
     victim.kill9().await.unwrap();
+    // The monitor (every 20 ms here) marks it down at its next polls.
+    let killed = Instant::now();
+    loop {
+        let text = common::scrape(admin).await;
+        if common::metric(&text, "shardwire_backend_up", &[("node", &node)]) == 0.0 {
+            break;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(1),
+            "backend_up of the killed replica still 1 after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let text = common::scrape(admin).await;
+    assert!(
+        common::metric(&text, "shardwire_backend_errors_total", &[("node", &node)]) > 0.0,
+        "no backend error counted for the killed replica\n{text}"
+    );
+    assert!(
+        common::metric(
+            &text,
+            "shardwire_clients_connected",
+            &[("protocol", "postgres")]
+        ) >= 1.0
+    );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut total = 0;
     for t in tasks {
@@ -408,6 +435,12 @@ async fn killing_a_replica_under_eventual_load_costs_no_client_an_error() {
             .unwrap()
             .get(0);
         if served == i32::from(port) {
+            let text = common::scrape(admin).await;
+            assert_eq!(
+                common::metric(&text, "shardwire_backend_up", &[("node", &node)]),
+                1.0,
+                "backend_up of the restarted replica"
+            );
             break;
         }
         assert!(

@@ -118,8 +118,14 @@ impl ServerConn {
         };
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&node.addr))
             .await
-            .map_err(|_| connect_err(format!("{} timed out", node.addr)))?
-            .map_err(|e| connect_err(format!("{}: {e}", node.addr)))?;
+            .map_err(|_| {
+                crate::metrics::backend_error(&node.name, "timeout");
+                connect_err(format!("{} timed out", node.addr))
+            })?
+            .map_err(|e| {
+                crate::metrics::backend_error(&node.name, crate::metrics::backend_error_kind(&e));
+                connect_err(format!("{}: {e}", node.addr))
+            })?;
         let _ = stream.set_nodelay(true);
         let (r, w) = stream.into_split();
         let mut conn = ServerConn {

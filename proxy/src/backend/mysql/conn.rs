@@ -22,7 +22,7 @@ use crate::backend::pg::{NodeInfo, ServerError};
 use crate::protocol::mysql::consts::{cap, com as command, status};
 use crate::protocol::mysql::handshake::{AuthSwitch, Greeting};
 use crate::protocol::mysql::read::ErrPacket;
-use crate::protocol::mysql_stream::{put_packet, Packet, PacketReader};
+use crate::protocol::mysql_stream::{put_packet, Packet, PacketReader, ReadError};
 
 /// Logical packets from servers may be as large as MySQL allows (1 GiB).
 const MAX_SERVER_PACKET: usize = 1 << 30;
@@ -96,8 +96,14 @@ impl MyConn {
         };
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&node.addr))
             .await
-            .map_err(|_| connect_err(format!("{} timed out", node.addr)))?
-            .map_err(|e| connect_err(format!("{}: {e}", node.addr)))?;
+            .map_err(|_| {
+                crate::metrics::backend_error(&node.name, "timeout");
+                connect_err(format!("{} timed out", node.addr))
+            })?
+            .map_err(|e| {
+                crate::metrics::backend_error(&node.name, crate::metrics::backend_error_kind(&e));
+                connect_err(format!("{}: {e}", node.addr))
+            })?;
         let _ = stream.set_nodelay(true);
         let (r, w) = stream.into_split();
         let mut conn = MyConn {
@@ -275,6 +281,14 @@ impl MyConn {
 
     /// Sends bytes (whole packets), after the closes of evicted statements.
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), ServerError> {
+        let result = self.write_all(bytes).await;
+        if result.is_err() {
+            crate::metrics::backend_error(&self.node.name, "reset");
+        }
+        result
+    }
+
+    async fn write_all(&mut self, bytes: &[u8]) -> Result<(), ServerError> {
         if !self.pending_close.is_empty() {
             let mut closes = BytesMut::with_capacity(9 * self.pending_close.len());
             for id in self.pending_close.drain(..) {
@@ -301,6 +315,12 @@ impl MyConn {
             Ok(p) => Ok(p),
             Err(e) => {
                 self.broken = true;
+                let kind = match &e {
+                    ReadError::Io(io) => crate::metrics::backend_error_kind(io),
+                    ReadError::Closed => "reset",
+                    ReadError::TooLarge { .. } => "other",
+                };
+                crate::metrics::backend_error(&self.node.name, kind);
                 Err(self.protocol_err(format!("read failed: {e}")))
             }
         }

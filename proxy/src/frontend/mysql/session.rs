@@ -113,6 +113,7 @@ pub(super) enum Stop {
 /// Serves one client connection until it quits.
 pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>) {
     let _ = stream.set_nodelay(true);
+    let _connected = crate::metrics::ClientGauge::connected("mysql");
     let (r, w) = stream.into_split();
     let max_packet = super::startup::MAX_CLIENT_PACKET;
     let reader = PacketReader::new(r, max_packet);

@@ -212,6 +212,7 @@ impl Session {
         self.io.out.truncate(out_before);
         if let Some(b) = self.bound.take() {
             tracing::warn!(node = %b.conn.node.name, %reason, "replica failed; retrying the read on the primary");
+            crate::metrics::backend_error(&b.conn.node.name, "reset");
             let mut conn = b.conn;
             conn.broken = true;
             pool::discard(conn);
@@ -227,6 +228,7 @@ impl Session {
         let node = match self.bound.take() {
             Some(b) => {
                 let name = b.conn.node.name.clone();
+                crate::metrics::backend_error(&name, "reset");
                 let mut conn = b.conn;
                 conn.broken = true;
                 pool::discard(conn);

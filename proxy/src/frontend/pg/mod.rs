@@ -37,6 +37,7 @@ use settings::ShardwireSettings;
 /// Serves one client connection from accept to close.
 pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>, cancels: Arc<CancelRegistry>) {
     let _ = stream.set_nodelay(true);
+    let _connected = crate::metrics::ClientGauge::connected("postgres");
     let (r, w) = stream.into_split();
     let mut io = ClientIo {
         reader: FrameReader::new(r, DEFAULT_MAX_FRAME),

@@ -1,5 +1,5 @@
-//! Prometheus metrics (DESIGN §8 names, prefix `shardwire_`), served by the exporter's HTTP
-//! listener on `admin_listen`. Histograms get explicit buckets so they export as
+//! Prometheus metrics (DESIGN §8 names, prefix `shardwire_`), served with `/health` on
+//! `admin_listen` by `admin_http`. Histograms get explicit buckets so they export as
 //! histograms, not summaries. The recorder is process-global: the first proxy started in a
 //! process installs it.
 
@@ -80,13 +80,19 @@ pub fn backend_error(node: &str, kind: &'static str) {
     metrics::counter!(BACKEND_ERRORS, "node" => node.to_string(), "kind" => kind).increment(1);
 }
 
-/// Installs the recorder and the HTTP listener once per process; later calls do nothing.
+/// Installs the recorder and the admin HTTP listener (`/metrics`, `/health`) once per
+/// process; later calls do nothing. Must run inside a tokio runtime.
 pub fn install(admin_listen: SocketAddr) -> Result<(), String> {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
     INSTALLED
         .get_or_init(|| {
-            PrometheusBuilder::new()
-                .with_http_listener(admin_listen)
+            let bind_err = |e: std::io::Error| {
+                format!("proxy.admin_listen: cannot listen on {admin_listen}: {e}")
+            };
+            let listener = std::net::TcpListener::bind(admin_listen).map_err(bind_err)?;
+            listener.set_nonblocking(true).map_err(bind_err)?;
+            let listener = tokio::net::TcpListener::from_std(listener).map_err(bind_err)?;
+            let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Suffix("_seconds".to_string()),
                     &[
@@ -94,10 +100,9 @@ pub fn install(admin_listen: SocketAddr) -> Result<(), String> {
                     ],
                 )
                 .map_err(|e| e.to_string())?
-                .install()
-                .map_err(|e| {
-                    format!("proxy.admin_listen: cannot serve metrics on {admin_listen}: {e}")
-                })?;
+                .install_recorder()
+                .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
+            tokio::spawn(crate::admin_http::serve(listener, handle));
             // The self-check exists from the start, at zero.
             metrics::counter!(CONSISTENCY_VIOLATIONS).absolute(0);
             Ok(())

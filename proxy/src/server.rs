@@ -47,6 +47,7 @@ pub async fn start(config: Config) -> Result<ProxyHandle, String> {
     let cluster = Arc::new(Cluster::build(config)?);
     crate::startup_check::check(&cluster.config).await?;
     crate::recovery::ensure_decision_tables(&cluster).await;
+    crate::admin_http::watch(&cluster);
     if let Some(addr) = cluster.config.proxy.admin_listen {
         crate::metrics::install(addr)?;
     }

@@ -18,16 +18,19 @@ const SCHEMA: &str = "CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGI
 struct Proxy {
     child: Child,
     lease: PortLease,
+    admin: PortLease,
 }
 
 impl Proxy {
     fn start(topo: &Topology, failpoint: Option<&str>) -> Proxy {
         let lease = shardwire_testbed::lease_port().unwrap();
+        let admin = shardwire_testbed::lease_port().unwrap();
         let mut toml = format!(
-            "[proxy]\nmysql_listen = \"127.0.0.1:{}\"\npool_size = 4\nrecovery_interval = \"100ms\"\ntwopc_grace = \"1s\"\n\n\
+            "[proxy]\nmysql_listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\npool_size = 4\nrecovery_interval = \"100ms\"\ntwopc_grace = \"1s\"\n\n\
              [[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
              [[databases]]\nname = \"app\"\nprotocol = \"mysql\"\nbackend_user = \"app\"\nbackend_password = \"app\"\n",
-            lease.port()
+            lease.port(),
+            admin.port()
         );
         for shard in topo.mysql_shards() {
             toml.push_str(&format!(
@@ -48,7 +51,29 @@ impl Proxy {
             None => cmd.env_remove("SHARDWIRE_FAILPOINT"),
         };
         let child = cmd.spawn().unwrap();
-        Proxy { child, lease }
+        Proxy {
+            child,
+            lease,
+            admin,
+        }
+    }
+
+    /// `GET /health`: the status line and the body.
+    async fn health(&self) -> (String, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.admin.port()))
+            .await
+            .unwrap();
+        s.write_all(b"GET /health HTTP/1.0\r\n\r\n").await.unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).await.unwrap();
+        let status = text.lines().next().unwrap_or_default().to_string();
+        let body = text
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        (status, body)
     }
 
     async fn conn(&self) -> mysql_async::Conn {
@@ -262,7 +287,12 @@ async fn a_dead_shard_fails_its_statements_and_the_others_keep_working() {
         .await
         .unwrap();
     }
+    assert_eq!(proxy.health().await.0, "HTTP/1.0 200 OK");
     topo.mysql(1).primary().kill9().await.unwrap();
+    let (status, body) = proxy.health().await;
+    assert_eq!(status, "HTTP/1.0 503 Service Unavailable", "{body}");
+    assert!(body.contains("\"app/shard1/primary\""), "{body}");
+    assert!(!body.contains("shard0"), "{body}");
     let err = conn
         .query_drop(format!("UPDATE accounts SET balance = 2 WHERE id = {b}"))
         .await
@@ -300,6 +330,7 @@ async fn a_dead_shard_fails_its_statements_and_the_others_keep_working() {
     )
     .await;
     assert_eq!(v, 3);
+    assert_eq!(proxy.health().await.0, "HTTP/1.0 200 OK");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

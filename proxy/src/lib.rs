@@ -4,6 +4,7 @@
 //! (`shardwire-router`, pure) for a plan, and the executor forwards the frames to pooled
 //! backend connections and streams the answers back frame by frame.
 
+pub mod admin;
 pub mod admin_http;
 pub mod auth;
 pub mod backend;

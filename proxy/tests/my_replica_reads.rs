@@ -319,6 +319,27 @@ async fn bounded_reads_skip_a_replica_staler_than_the_bound() {
         (Some(1), replica_id.as_str()),
         "eventual reads may be stale"
     );
+    // The admin view shows the paused replica behind its primary.
+    let node = format!("app/shard{}/replica0", shard.index());
+    let rows: Vec<mysql_async::Row> = writer.query("SHOW shardwire.replicas").await.unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.get::<String, _>(2).as_deref() == Some(node.as_str()))
+        .unwrap_or_else(|| panic!("{node} not listed"));
+    let lag: u64 = row.get::<String, _>(6).unwrap().parse().unwrap();
+    let staleness: u64 = row.get::<String, _>(7).unwrap().parse().unwrap();
+    assert!(lag >= 1, "lag {lag}");
+    assert!(staleness >= 400, "staleness {staleness} ms");
+    for view in ["shardwire.shards", "shardwire.pools", "shardwire.stats"] {
+        let rows: Vec<mysql_async::Row> = writer.query(format!("SHOW {view}")).await.unwrap();
+        assert!(!rows.is_empty(), "{view}");
+    }
+    let mut plain = mysql_async::Conn::new(harness().opts("sha2", "sha2pass"))
+        .await
+        .unwrap();
+    let refused = plain.query_drop("SHOW shardwire.pools").await.unwrap_err();
+    assert!(refused.to_string().contains("admin"), "{refused}");
+    plain.disconnect().await.unwrap();
     shard.replica(0).resume_replay().await.unwrap();
     for conn in [writer, bounded, eventual] {
         conn.disconnect().await.unwrap();

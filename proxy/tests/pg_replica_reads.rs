@@ -696,3 +696,37 @@ async fn write_concern_covers_every_shard_of_a_two_phase_commit() {
         assert_eq!(v.as_deref(), Some("2"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_views_list_shards_replicas_pools_and_stats() {
+    let h = harness();
+    let client = h.client().await;
+    // Simple protocol.
+    let rows: Vec<_> = client
+        .simple_query("SHOW shardwire.shards")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(2).unwrap_or("").to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rows, ["app/shard0/primary", "app/shard1/primary"]);
+    // Extended protocol (Describe gives the columns).
+    let replica_count: usize = h.topo.pg_shards().iter().map(|s| s.replicas().len()).sum();
+    let replicas = client.query("SHOW shardwire.replicas", &[]).await.unwrap();
+    assert_eq!(replicas.len(), replica_count);
+    assert_eq!(replicas[0].columns()[2].name(), "node");
+    let pools = client.query("SHOW shardwire.pools", &[]).await.unwrap();
+    assert_eq!(pools.len(), 2 + replica_count, "every primary and replica");
+    client
+        .simple_query("SELECT v FROM kv WHERE id = 424242")
+        .await
+        .unwrap();
+    let stats = client.query("SHOW shardwire.stats", &[]).await.unwrap();
+    let lookups: i64 = (1..=2)
+        .map(|c| stats[0].get::<_, String>(c).parse::<i64>().unwrap())
+        .sum();
+    assert!(lookups > 0, "the plan cache counted no lookup");
+}

@@ -147,6 +147,17 @@ impl Session {
     /// `SHOW shardwire.<name>`.
     pub(super) fn show_shardwire(&mut self, name: &str) {
         let short = name.trim_start_matches("shardwire.");
+        if crate::admin::is_view(name) {
+            if !self.user.admin {
+                let message = format!("shardwire: SHOW {name} is for users with admin = true");
+                reply::err(self, 1, errcode::ER_SPECIFIC_ACCESS_DENIED_ERROR, &message);
+                return;
+            }
+            let view = crate::admin::DatabaseView::of_mysql(&self.db);
+            let rows = crate::admin::rows(name, &view);
+            reply::rows(self, crate::admin::columns(name), &rows);
+            return;
+        }
         if short == "transactions" {
             if !self.user.admin {
                 reply::err(

@@ -76,6 +76,9 @@ impl Session {
             StatementKind::Show(name) if name == "shardwire.transactions" => {
                 build::row_description(&mut self.io.out, &crate::recovery::TRANSACTION_COLUMNS)
             }
+            StatementKind::Show(name) if crate::admin::is_view(name) => {
+                build::row_description(&mut self.io.out, crate::admin::columns(name))
+            }
             StatementKind::Show(name) => build::row_description(&mut self.io.out, &[name.as_str()]),
             _ => build::empty(&mut self.io.out, backend::NO_DATA),
         }

@@ -122,6 +122,26 @@ impl Session {
                 build::command_complete(&mut self.io.out, "SHOW");
                 true
             }
+            StatementKind::Show(name) if crate::admin::is_view(name) => {
+                if !self.user.admin {
+                    self.error(
+                        "42501",
+                        &format!("shardwire: SHOW {name} is for users with admin = true"),
+                    );
+                    return true;
+                }
+                if describe {
+                    build::row_description(&mut self.io.out, crate::admin::columns(name));
+                }
+                let view = crate::admin::DatabaseView::of_postgres(&self.db);
+                let rows = crate::admin::rows(name, &view);
+                for row in &rows {
+                    let values: Vec<Option<&str>> = row.iter().map(Option::as_deref).collect();
+                    build::data_row(&mut self.io.out, &values);
+                }
+                build::command_complete(&mut self.io.out, &format!("SHOW {}", rows.len()));
+                true
+            }
             StatementKind::Show(name) if name == "shardwire.transactions" => {
                 if !self.user.admin {
                     self.error(

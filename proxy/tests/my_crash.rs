@@ -366,3 +366,39 @@ async fn server_side_statements_per_connection_are_capped() {
     );
     conn.disconnect().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_clients_settings_never_reach_another() {
+    let topo = Topology::builder()
+        .mysql_shards(2)
+        .fast(true)
+        .start()
+        .await
+        .unwrap();
+    let proxy = Proxy::start(&topo, None);
+    // Clients whose only statement is a SET: their connections go back to the pool
+    // carrying it.
+    for set in [
+        "SET @secret = 'a-secret'",
+        "SET SESSION sql_mode = 'ANSI_QUOTES'",
+    ] {
+        let mut a = proxy.conn().await;
+        a.query_drop(set).await.unwrap();
+        a.disconnect().await.unwrap();
+    }
+    // pool_size = 4: these reads go through every pooled connection of shard 0.
+    let mut b = proxy.conn().await;
+    for _ in 0..12 {
+        let (secret, mode): (Option<String>, String) = b
+            .query_first("SELECT @secret, @@sql_mode")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(secret, None, "another client's user variable");
+        assert!(
+            !mode.contains("ANSI_QUOTES"),
+            "another client's sql_mode: {mode}"
+        );
+    }
+    b.disconnect().await.unwrap();
+}

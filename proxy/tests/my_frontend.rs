@@ -795,3 +795,121 @@ async fn kill_query_from_another_connection_interrupts_a_running_statement() {
     victim.disconnect().await.unwrap();
     killer.disconnect().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_transaction_opened_inside_a_procedure_keeps_its_connection() {
+    let h = harness();
+    h.topo
+        .mysql(0)
+        .primary()
+        .execute(
+            "CREATE PROCEDURE opens_txn() BEGIN START TRANSACTION; \
+             INSERT INTO settings (k, v) VALUES ('procedure', 'x'); END",
+        )
+        .await
+        .unwrap();
+    let mut conn = h.conn().await;
+    conn.query_drop("CALL opens_txn()").await.unwrap();
+    // Still the same server transaction: the row is visible here, not yet elsewhere.
+    let mine: Option<String> = conn
+        .query_first("SELECT v FROM settings WHERE k = 'procedure'")
+        .await
+        .unwrap();
+    assert_eq!(mine.as_deref(), Some("x"));
+    let outside = rows_on(
+        h.topo.mysql(0).primary(),
+        "SELECT v FROM settings WHERE k = 'procedure'",
+    )
+    .await;
+    assert!(outside.is_empty(), "committed before COMMIT");
+    conn.query_drop("COMMIT").await.unwrap();
+    let outside = rows_on(
+        h.topo.mysql(0).primary(),
+        "SELECT v FROM settings WHERE k = 'procedure'",
+    )
+    .await;
+    assert_eq!(outside, vec![vec![Some("x".to_string())]]);
+    conn.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn session_state_rules_of_mysql_hold_through_the_proxy() {
+    let h = harness();
+    let mut conn = h.conn().await;
+    // autocommit = 0 and a schema change: it commits implicitly and runs outside XA.
+    conn.query_drop("SET autocommit = 0").await.unwrap();
+    conn.query_drop("INSERT INTO settings (k, v) VALUES ('ac0', 'kept')")
+        .await
+        .unwrap();
+    conn.query_drop("CREATE TABLE IF NOT EXISTS ddl_in_ac0 (id INT PRIMARY KEY)")
+        .await
+        .unwrap();
+    let committed = rows_on(
+        h.topo.mysql(0).primary(),
+        "SELECT v FROM settings WHERE k = 'ac0'",
+    )
+    .await;
+    assert_eq!(
+        committed,
+        vec![vec![Some("kept".to_string())]],
+        "DDL commits the open transaction"
+    );
+    conn.query_drop("ROLLBACK").await.unwrap();
+    conn.query_drop("SET autocommit = 1").await.unwrap();
+    // COMMIT AND CHAIN opens the next transaction at once.
+    conn.query_drop("BEGIN").await.unwrap();
+    conn.query_drop("COMMIT AND CHAIN").await.unwrap();
+    conn.query_drop("INSERT INTO settings (k, v) VALUES ('chained', 'x')")
+        .await
+        .unwrap();
+    conn.query_drop("ROLLBACK").await.unwrap();
+    let chained = rows_on(
+        h.topo.mysql(0).primary(),
+        "SELECT v FROM settings WHERE k = 'chained'",
+    )
+    .await;
+    assert!(
+        chained.is_empty(),
+        "the INSERT after COMMIT AND CHAIN was inside a transaction"
+    );
+    // SET TRANSACTION READ ONLY: only the next transaction.
+    conn.query_drop("SET TRANSACTION READ ONLY").await.unwrap();
+    conn.query_drop("BEGIN").await.unwrap();
+    let refused = conn
+        .query_drop("INSERT INTO settings (k, v) VALUES ('ro', 'x')")
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("READ ONLY"), "{refused}");
+    conn.query_drop("COMMIT").await.unwrap();
+    conn.query_drop("BEGIN").await.unwrap();
+    conn.query_drop("INSERT INTO settings (k, v) VALUES ('rw', 'x')")
+        .await
+        .unwrap();
+    conn.query_drop("COMMIT").await.unwrap();
+    // User variables: assignments that build on each other replay in order.
+    conn.query_drop("SET @n = 0").await.unwrap();
+    conn.query_drop("SET @n = @n + 1").await.unwrap();
+    conn.query_drop("SET @n = @n + 1").await.unwrap();
+    for _ in 0..5 {
+        let n: Option<i64> = conn.query_first("SELECT @n").await.unwrap();
+        assert_eq!(n, Some(2));
+    }
+    conn.disconnect().await.unwrap();
+}
+
+#[tokio::test]
+async fn several_statements_need_client_multi_statements() {
+    use tokio::io::AsyncWriteExt;
+    let h = harness();
+    // raw_login negotiates CLIENT_MULTI_STATEMENTS; turn it off with COM_SET_OPTION.
+    let mut s = raw_login(h).await;
+    s.write_all(&[3, 0, 0, 0, 0x1b, 1, 0]).await.unwrap();
+    let (_, eof) = read_packet(&mut s).await.unwrap();
+    assert_eq!(<[u8]>::first(&eof), Some(&0xFE), "{eof:?}");
+    let sql = b"\x03SELECT 1; SELECT 2";
+    let mut packet = vec![sql.len() as u8, 0, 0, 0];
+    packet.extend_from_slice(sql);
+    s.write_all(&packet).await.unwrap();
+    let (_, reply) = read_packet(&mut s).await.unwrap();
+    assert_eq!(err_code(&reply), Some(1064), "{reply:?}");
+}

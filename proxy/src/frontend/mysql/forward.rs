@@ -182,6 +182,8 @@ impl Session {
                     Some(header::EOF) if payload.len() < 9 => {
                         let eof = EofPacket::parse(payload).map_err(|e| bad(conn, e))?;
                         ended.status = eof.status;
+                        // The server's transaction state, for pinning and the pool.
+                        conn.status = eof.status;
                         ended.warnings = eof.warnings;
                         if translate {
                             if sink == Sink::Client {
@@ -281,6 +283,7 @@ impl Session {
     /// Takes what an OK says: counts and the GTID it reports.
     fn absorb_ok(&mut self, conn: &mut MyConn, ok: &OkPacket<'_>, ended: &mut Ended) {
         ended.status = ok.status;
+        conn.status = ok.status;
         ended.affected_rows += ok.affected_rows;
         ended.last_insert_id = ok.last_insert_id;
         ended.warnings = ok.warnings;

@@ -62,10 +62,41 @@ impl Session {
             reply::ok(self, 1, 0, 0, "");
             return;
         }
+        if let SetCommand::Other { text, local: true } = &command {
+            // `SET TRANSACTION …`: for the session's next transaction only, which the
+            // proxy opens itself; running it on some pooled connection would hand it to
+            // another client's next transaction.
+            if self.txn.is_some() || self.pinned.is_some() {
+                reply::err(
+                    self,
+                    1,
+                    ER_CANT_CHANGE_TX_CHARACTERISTICS,
+                    "Transaction characteristics can't be changed while a transaction is in progress",
+                );
+                return;
+            }
+            self.next_transaction = Some(text.clone());
+            reply::ok(self, 1, 0, 0, "");
+            return;
+        }
         // Anything else is the server's to check: run it where the session's statements
         // run now, and replay it on every connection that serves the session later.
         let statement: Arc<str> = Arc::from(command.to_mysql_sql());
-        let Some(ended) = self
+        let mut settings = self.settings.clone();
+        match replay_key(&command) {
+            // A later value of the same setting replaces the earlier one…
+            Some(key) => {
+                settings.retain(|(name, _)| *name != key);
+                settings.push((key, statement.clone()));
+            }
+            // …but `SET @n = @n + 1` depends on what came before: kept in order.
+            None => settings.push((String::new(), statement.clone())),
+        }
+        let applied: Vec<Arc<str>> = settings.iter().map(|(_, s)| s.clone()).collect();
+        // The connection that runs it records the new list (see `run_request`).
+        self.applying = Some(applied.clone());
+        self.implicit_transaction_allowed = false;
+        let ended = self
             .execute(
                 None,
                 false,
@@ -73,46 +104,27 @@ impl Session {
                 AnswerKind::Results,
                 Sink::Client,
             )
-            .await
-        else {
-            return;
-        };
-        if ended.error.is_some() {
-            return;
-        }
-        let transient = matches!(command, SetCommand::Other { local: true, .. });
-        if transient {
+            .await;
+        self.applying = None;
+        self.implicit_transaction_allowed = true;
+        if ended.is_none_or(|e| e.error.is_some()) {
             return;
         }
-        let key = command
-            .name()
-            .map(str::to_string)
-            .unwrap_or_else(|| statement.to_string());
-        self.settings.retain(|(name, _)| *name != key);
-        self.settings.push((key, statement.clone()));
-        // The connection that ran it has it now; keep its record in step so it is not
-        // replayed there (`SET @n = @n + 1` must run once).
-        self.mark_applied(&statement);
-    }
-
-    fn mark_applied(&mut self, statement: &Arc<str>) {
-        let settings = self.settings.clone();
-        let update = |conn: &mut crate::backend::mysql::conn::MyConn| {
-            if conn.applied.len() + 1 == settings.len()
-                || conn.applied.iter().any(|a| Arc::ptr_eq(a, statement))
-            {
-                conn.applied = settings.iter().map(|(_, s)| s.clone()).collect();
-            } else {
-                // Out of step (the setting replaced an earlier one): reset on next use.
-                conn.applied.push(Arc::from("/* shardwire: stale */"));
-            }
-        };
-        if let Some(pinned) = self.pinned.as_mut() {
-            update(&mut pinned.conn);
-        }
+        self.settings = settings;
+        // Inside a transaction the other shards' connections get it too.
         if let Some(txn) = self.txn.as_mut() {
             for branch in &mut txn.branches {
-                update(&mut branch.conn);
+                if branch.conn.applied == applied {
+                    continue;
+                }
+                match branch.conn.query(&statement).await {
+                    Ok(answer) if answer.error.is_none() => branch.conn.applied = applied.clone(),
+                    // Out of step: reset before it serves anyone else.
+                    _ => branch
+                        .conn
+                        .applied
+                        .push(Arc::from("/* shardwire: stale */")),
+                }
             }
         }
     }
@@ -267,7 +279,7 @@ impl Session {
             return;
         }
         if own {
-            self.txn = Some(ClientTxn::new(false));
+            self.txn = Some(self.new_transaction(false));
         }
         let mut affected = 0;
         let mut failure = None;
@@ -317,6 +329,31 @@ impl Session {
             }
         }
         reply::ok(self, 1, affected, 0, "");
+    }
+}
+
+/// `Transaction characteristics can't be changed while a transaction is in progress`.
+const ER_CANT_CHANGE_TX_CHARACTERISTICS: errcode::ErrorCode = errcode::ErrorCode {
+    code: 1568,
+    sqlstate: "25001",
+};
+
+/// The name a setting is replayed under: a later assignment of the same name replaces
+/// it. `None` for assignments whose value depends on earlier state (user variables
+/// assigned from expressions over variables or functions), which are replayed in order.
+fn replay_key(command: &SetCommand) -> Option<String> {
+    match command {
+        SetCommand::Assign { name, value, .. } => {
+            let depends = value.contains('@') || value.contains('(');
+            (!(name.starts_with('@') && depends)).then(|| name.clone())
+        }
+        SetCommand::Reset { name, .. } => Some(name.clone()),
+        SetCommand::Other { text, .. } => Some(text.clone()),
+        SetCommand::ResetAll => Some("reset all".to_string()),
+        SetCommand::Many(parts) => {
+            let independent = parts.iter().all(|p| replay_key(p).is_some());
+            independent.then(|| command.to_mysql_sql())
+        }
     }
 }
 

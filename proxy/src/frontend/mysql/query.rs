@@ -11,13 +11,16 @@ use super::forward::{lost, AnswerKind, Ended, Sink};
 use super::reply;
 use super::session::{Session, Stop};
 use super::statements::StatementRequest;
-use super::xa::{BranchError, ClientTxn};
+use super::xa::BranchError;
 use crate::backend::mysql::conn::{MyConn, ServerStatement};
 use crate::backend::mysql::pool::discard;
 use crate::consistency::{gtid_position, Lsn};
 use crate::frontend::replica_choice::{choose_replica, forces_primary, ShardReplicas};
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql_stream::Packet;
+
+/// `Deadlock found when trying to get lock`.
+const ER_LOCK_DEADLOCK: u16 = 1213;
 
 /// `Unknown thread id`.
 const ER_NO_SUCH_THREAD: errcode::ErrorCode = errcode::ErrorCode {
@@ -105,6 +108,17 @@ impl Session {
                 }
                 _ => {}
             }
+        } else if self.caps & crate::protocol::mysql::consts::cap::MULTI_STATEMENTS == 0 {
+            // Clients that did not ask for multi-statements get what MariaDB gives them:
+            // a syntax error, not a second statement (stacked-query injection stays shut).
+            reply::err(
+                self,
+                1,
+                errcode::ER_PARSE_ERROR,
+                "You have an error in your SQL syntax: several statements in one query \
+                 need CLIENT_MULTI_STATEMENTS",
+            );
+            return None;
         } else if let Some(bad) = statements.iter().find(|s| {
             matches!(
                 s.kind,
@@ -129,6 +143,26 @@ impl Session {
 
     /// Runs a data statement (or several on one shard) where the router put it.
     async fn run_routed(&mut self, packet: &Packet, routed: &Routed) {
+        let schema_change = routed
+            .plan
+            .statements
+            .iter()
+            .any(|s| matches!(s.kind, StatementKind::Ddl));
+        if schema_change {
+            // MySQL commits the open transaction before a schema change, which then runs
+            // on its own (XA refuses DDL), also under autocommit = 0.
+            if (self.txn.is_some() || self.pinned.is_some()) && !self.commit().await {
+                return;
+            }
+            self.implicit_transaction_allowed = false;
+            self.run_routed_now(packet, routed).await;
+            self.implicit_transaction_allowed = true;
+            return;
+        }
+        self.run_routed_now(packet, routed).await;
+    }
+
+    async fn run_routed_now(&mut self, packet: &Packet, routed: &Routed) {
         if let Some(scatter) = &routed.scatter {
             let text = packet.payload().get(1..).unwrap_or_default();
             let sql = std::str::from_utf8(text).unwrap_or_default();
@@ -175,9 +209,14 @@ impl Session {
         sink: Sink,
     ) -> Option<Ended> {
         let prepare = matches!(request, Request::Prepare { .. });
-        if self.txn.is_none() && self.pinned.is_none() && !self.autocommit && !prepare {
+        if self.txn.is_none()
+            && self.pinned.is_none()
+            && !self.autocommit
+            && !prepare
+            && self.implicit_transaction_allowed
+        {
             // autocommit = 0: the statement begins a transaction.
-            self.txn = Some(ClientTxn::new(false));
+            self.txn = Some(self.new_transaction(false));
         }
         if let Some(pinned) = self.pinned.as_mut() {
             if shard.is_some_and(|s| s != pinned.shard) {
@@ -248,6 +287,16 @@ impl Session {
                 }
             };
             txn.last_shard = Some(shard);
+            let deadlocked = result
+                .as_ref()
+                .and_then(|e| e.error.as_ref())
+                .is_some_and(|(code, _, _)| *code == ER_LOCK_DEADLOCK);
+            if deadlocked {
+                // The server rolled its branch back, and MySQL ends the whole transaction
+                // on a deadlock: so do the other shards.
+                txn.rollback().await;
+                return result;
+            }
             self.txn = Some(txn);
             return result;
         }
@@ -293,15 +342,16 @@ impl Session {
         let diagnostics = result
             .as_ref()
             .is_some_and(|e| e.warnings > 0 || e.error.is_some());
+        if diagnostics && !conn.broken && !conn.in_transaction() && !tables_locked {
+            // Taken now, while the connection is ours, for a SHOW WARNINGS about this
+            // statement: the connection itself goes back to the pool.
+            self.diagnostics = match conn.query("SHOW WARNINGS").await {
+                Ok(answer) if answer.error.is_none() => Some(answer.rows),
+                _ => None,
+            };
+        }
         if conn.broken {
             discard(conn);
-        } else if !conn.in_transaction() && !tables_locked && diagnostics {
-            // Kept until the next command, for a SHOW WARNINGS about this statement.
-            self.diagnostics = Some(Pinned {
-                shard,
-                conn,
-                tables_locked: false,
-            });
         } else if conn.in_transaction() || tables_locked {
             self.pinned = Some(Pinned {
                 shard,
@@ -355,6 +405,11 @@ impl Session {
                 return None;
             }
         };
+        if ended.error.is_none() {
+            if let Some(applied) = &self.applying {
+                conn.applied = applied.clone();
+            }
+        }
         if let (Request::Prepare { sql, .. }, Some(prepared)) = (request, ended.prepared) {
             conn.remember_statement(
                 Arc::clone(sql),
@@ -433,9 +488,26 @@ impl Session {
     /// pinned connection, or the transaction's last branch.
     async fn show_diagnostics(&mut self, packet: &Packet) {
         let request = Request::Raw(packet.raw());
-        if let Some(mut kept) = self.diagnostics.take() {
-            self.run_request(&mut kept.conn, &request, AnswerKind::Results, Sink::Client)
-                .await;
+        let sql = String::from_utf8_lossy(packet.payload().get(1..).unwrap_or_default())
+            .to_ascii_uppercase();
+        let errors_only = sql.contains("ERRORS");
+        if let Some(rows) = self.diagnostics.take() {
+            let rows: Vec<Vec<Option<String>>> = rows
+                .into_iter()
+                .filter(|r| {
+                    !errors_only || r.first().cloned().flatten().as_deref() == Some("Error")
+                })
+                .collect();
+            if sql.contains("COUNT") {
+                let column = if errors_only {
+                    "@@session.error_count"
+                } else {
+                    "@@session.warning_count"
+                };
+                reply::rows(self, &[column], &[vec![Some(rows.len().to_string())]]);
+            } else {
+                reply::rows(self, &["Level", "Code", "Message"], &rows);
+            }
             return;
         }
         let shard = self
@@ -457,10 +529,8 @@ impl Session {
             // The last statement left nothing (a pooled connection would show another
             // session's): the answer of a server with no diagnostics.
             None => {
-                let sql = String::from_utf8_lossy(packet.payload().get(1..).unwrap_or_default())
-                    .to_ascii_uppercase();
                 if sql.contains("COUNT") {
-                    let column = if sql.contains("ERRORS") {
+                    let column = if errors_only {
                         "@@session.error_count"
                     } else {
                         "@@session.warning_count"
@@ -532,15 +602,21 @@ impl Session {
                 if let Some(pinned) = self.pinned.take() {
                     pinned.abandon().await;
                 }
-                self.txn = Some(ClientTxn::new(read_only));
+                self.txn = Some(self.new_transaction(read_only));
                 reply::ok(self, 1, 0, 0, "");
             }
-            TxnCommand::Commit { .. } => {
+            TxnCommand::Commit { chain } => {
+                let read_only = self.txn.as_ref().is_some_and(|t| t.read_only);
                 if self.commit().await {
+                    if chain {
+                        // AND CHAIN: a new transaction with the same access mode.
+                        self.txn = Some(self.new_transaction(read_only));
+                    }
                     reply::ok(self, 1, 0, 0, "");
                 }
             }
-            TxnCommand::Rollback { .. } => {
+            TxnCommand::Rollback { chain } => {
+                let chained = chain.then(|| self.txn.as_ref().is_some_and(|t| t.read_only));
                 match self.pinned.take() {
                     // ROLLBACK keeps table locks.
                     Some(mut pinned) if pinned.tables_locked => {
@@ -558,6 +634,9 @@ impl Session {
                         self.pinned = other;
                         self.end_transaction_quietly().await;
                     }
+                }
+                if let Some(read_only) = chained {
+                    self.txn = Some(self.new_transaction(read_only));
                 }
                 reply::ok(self, 1, 0, 0, "");
             }

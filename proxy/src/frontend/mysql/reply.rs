@@ -52,11 +52,12 @@ pub(super) fn route_err(session: &mut Session, e: &RouteError) {
     err(session, 1, code, &e.message);
 }
 
-/// EOF at sequence id `seq` (COM_SET_OPTION's answer).
+/// EOF at sequence id `seq` (COM_SET_OPTION's answer), or the OK with the 0xFE header
+/// that replaces it for `CLIENT_DEPRECATE_EOF` clients, as MariaDB sends.
 pub(super) fn eof(session: &mut Session, seq: u8) {
     let mut seq = seq;
     let status = session.status_flags();
-    build::eof(&mut session.out, &mut seq, session.caps, 0, status);
+    build::end_of_rows(&mut session.out, &mut seq, session.caps, 0, status);
 }
 
 /// A small text result set of string columns (SHOW answers).

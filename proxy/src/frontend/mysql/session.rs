@@ -65,13 +65,20 @@ pub(super) struct Session {
     pub positions: SessionToken,
     /// Set while a `LOCK TABLES` (true) or `UNLOCK TABLES` (false) runs.
     pub table_lock: Option<bool>,
-    /// The connection that ran the last statement, kept until the next command when the
-    /// statement left warnings or an error (for `SHOW WARNINGS`).
-    pub diagnostics: Option<Pinned>,
+    /// The `SHOW WARNINGS` rows of the last statement run on a pooled connection, when
+    /// it left warnings or an error; dropped at the next command that does not ask.
+    pub diagnostics: Option<Vec<Vec<Option<String>>>>,
     /// Sequence id of the last packet relayed from a server in the current answer.
     pub relayed_seq: Option<u8>,
     /// Where `KILL QUERY` from another connection finds what this session runs.
     pub running: Registration,
+    /// While a `SET` runs: the settings list the connection running it will have.
+    pub applying: Option<Vec<Arc<str>>>,
+    /// Whether a statement may begin a transaction under `autocommit = 0` (not `SET`,
+    /// not schema changes, which commit implicitly in MySQL).
+    pub implicit_transaction_allowed: bool,
+    /// `SET TRANSACTION …` for the session's next transaction.
+    pub next_transaction: Option<String>,
 }
 
 impl Session {
@@ -85,6 +92,16 @@ impl Session {
             flags |= status::IN_TRANS;
         }
         flags
+    }
+
+    /// A new transaction for the client, taking a pending `SET TRANSACTION`.
+    pub fn new_transaction(&mut self, read_only: bool) -> ClientTxn {
+        let characteristics = self.next_transaction.take();
+        let read_only = read_only
+            || characteristics
+                .as_deref()
+                .is_some_and(|c| c.to_ascii_uppercase().contains("READ ONLY"));
+        ClientTxn::new(read_only, characteristics)
     }
 
     /// Sends what is buffered.
@@ -358,5 +375,8 @@ pub(super) fn new_session(
         diagnostics: None,
         relayed_seq: None,
         running,
+        applying: None,
+        implicit_transaction_allowed: true,
+        next_transaction: None,
     }
 }

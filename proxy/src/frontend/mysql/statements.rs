@@ -26,6 +26,9 @@ use crate::protocol::mysql::execute::{
 use crate::protocol::mysql::read::PrepareOk;
 use crate::protocol::mysql_stream::{packet_of, put_packet, Packet};
 
+/// Long data held per statement until its execute (the servers' `max_allowed_packet`).
+const MAX_LONG_DATA: usize = 64 << 20;
+
 /// A statement the client prepared.
 pub(super) struct ClientStatement {
     /// Its text.
@@ -204,6 +207,12 @@ impl Session {
             .then(|| exec.types.map(<[u8]>::to_vec))
             .flatten();
         drop(exec);
+        // Kept even if routing fails: later executes may not send the types again.
+        if let Some(types) = new_types {
+            if let Some(statement) = self.statements.get_mut(&client_id) {
+                statement.types = Some(types);
+            }
+        }
         let shard = match resolved {
             Ok(shards) => shards.into_iter().flatten().next(),
             Err(e) => {
@@ -211,11 +220,6 @@ impl Session {
                 return None;
             }
         };
-        if let Some(types) = new_types {
-            if let Some(statement) = self.statements.get_mut(&client_id) {
-                statement.types = Some(types);
-            }
-        }
         if let Some(scattered) = scattered {
             match scattered {
                 Ok((plan, shards, literals)) => {
@@ -357,6 +361,13 @@ impl Session {
         let index = usize::from(param);
         if statement.long_data.len() <= index {
             statement.long_data.resize(index + 1, None);
+        }
+        let held: usize = statement.long_data.iter().flatten().map(Vec::len).sum();
+        if held + payload.len() > MAX_LONG_DATA {
+            // No answer exists for long data: the execute will fail on the missing bytes
+            // rather than the proxy holding unbounded memory.
+            statement.long_data[index] = None;
+            return;
         }
         statement.long_data[index]
             .get_or_insert_with(Vec::new)

@@ -57,12 +57,17 @@ pub(super) struct ClientTxn {
     pub doomed: Option<String>,
     /// The shard of the last statement (where `SHOW WARNINGS` looks).
     pub last_shard: Option<u32>,
+    /// A `SET TRANSACTION …` the client sent for this transaction, run ahead of each
+    /// branch's start.
+    pub characteristics: Option<String>,
 }
 
 impl ClientTxn {
-    /// A transaction with no branch yet.
-    pub fn new(read_only: bool) -> ClientTxn {
+    /// A transaction with no branch yet; `characteristics` is the client's
+    /// `SET TRANSACTION …` for it, if any.
+    pub fn new(read_only: bool, characteristics: Option<String>) -> ClientTxn {
         ClientTxn {
+            characteristics,
             id: next_txn(),
             branches: Vec::new(),
             read_only,
@@ -97,7 +102,11 @@ impl ClientTxn {
         }
         if self.read_only {
             let mut conn = checkout_node(db, shard, replica, settings).await?;
-            let answer = conn.query("START TRANSACTION READ ONLY").await?;
+            let start = match &self.characteristics {
+                Some(set) => format!("{set}; START TRANSACTION READ ONLY"),
+                None => "START TRANSACTION READ ONLY".to_string(),
+            };
+            let answer = conn.query(&start).await?;
             if let Some(err) = answer.error {
                 discard(conn);
                 return Err(BranchError::Refused(err));
@@ -130,6 +139,10 @@ impl ClientTxn {
                 "SET SESSION innodb_lock_wait_timeout = LEAST(@@innodb_lock_wait_timeout, {secs}); "
             ),
         };
+        if let Some(set) = &self.characteristics {
+            begin.push_str(set);
+            begin.push_str("; ");
+        }
         begin.push_str(&format!("XA START '{gid}'"));
         for savepoint in &self.savepoints {
             begin.push_str(&format!("; SAVEPOINT `{}`", savepoint.replace('`', "``")));

@@ -118,7 +118,7 @@ impl Session {
         }
         if self.txn.is_none() && !self.autocommit {
             // autocommit = 0: the statement begins a transaction.
-            self.txn = Some(ClientTxn::new(false));
+            self.txn = Some(self.new_transaction(false));
         }
         crate::metrics::scatter_read(shards.len());
         let job = Job {

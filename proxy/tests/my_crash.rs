@@ -386,8 +386,34 @@ async fn one_clients_settings_never_reach_another() {
         a.query_drop(set).await.unwrap();
         a.disconnect().await.unwrap();
     }
+    // A transaction caps innodb_lock_wait_timeout on its branches, then puts it back.
+    for s in topo.mysql_shards() {
+        s.primary().execute(SCHEMA).await.unwrap();
+    }
+    let mut t = proxy.conn().await;
+    t.query_drop("BEGIN").await.unwrap();
+    for k in [key_on(0, 70), key_on(1, 70)] {
+        t.query_drop(format!(
+            "INSERT INTO accounts (id, balance) VALUES ({k}, 1)"
+        ))
+        .await
+        .unwrap();
+    }
+    t.query_drop("COMMIT").await.unwrap();
+    t.disconnect().await.unwrap();
     // pool_size = 4: these reads go through every pooled connection of shard 0.
     let mut b = proxy.conn().await;
+    for _ in 0..12 {
+        let wait: Option<i64> = b
+            .query_first("SELECT @@innodb_lock_wait_timeout")
+            .await
+            .unwrap();
+        assert_eq!(
+            wait,
+            Some(50),
+            "a transaction's lock wait cap stayed on the connection"
+        );
+    }
     for _ in 0..12 {
         let (secret, mode): (Option<String>, String) = b
             .query_first("SELECT @secret, @@sql_mode")

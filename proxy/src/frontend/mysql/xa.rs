@@ -41,6 +41,8 @@ pub(super) struct Branch {
     pub gid: Gid,
     /// Whether a statement that may write ran on it.
     pub wrote: bool,
+    /// The branch capped `innodb_lock_wait_timeout`; its end puts the value back.
+    pub restores_lock_wait: bool,
 }
 
 /// The client's open transaction.
@@ -121,6 +123,7 @@ impl ClientTxn {
                 conn,
                 gid,
                 wrote: false,
+                restores_lock_wait: false,
             });
             let last = self.branches.len() - 1;
             return Ok(&mut self.branches[last]);
@@ -133,10 +136,13 @@ impl ClientTxn {
         };
         // Lock waits end in an error rather than hang: a cycle across shards is a
         // deadlock no single server can see. A shorter timeout the client set stays.
+        // The session's own value is kept aside and put back when the branch ends, so
+        // the connection serves its next client unchanged.
         let mut begin = match db.transaction_lock_timeout_secs {
             0 => String::new(),
             secs => format!(
-                "SET SESSION innodb_lock_wait_timeout = LEAST(@@innodb_lock_wait_timeout, {secs}); "
+                "SET @shardwire_lock_wait = @@innodb_lock_wait_timeout, \
+                 SESSION innodb_lock_wait_timeout = LEAST(@@innodb_lock_wait_timeout, {secs}); "
             ),
         };
         if let Some(set) = &self.characteristics {
@@ -157,6 +163,7 @@ impl ClientTxn {
             conn,
             gid,
             wrote: false,
+            restores_lock_wait: db.transaction_lock_timeout_secs > 0,
         });
         let last = self.branches.len() - 1;
         Ok(&mut self.branches[last])
@@ -301,6 +308,16 @@ impl XaParticipant {
         Ok(())
     }
 
+    /// `sql` (the statement that ends the branch) followed by putting the session's lock
+    /// wait timeout back, in the same round trip; it runs only if `sql` succeeded.
+    fn finishing(&self, sql: String) -> String {
+        if self.branch.restores_lock_wait {
+            format!("{sql}; SET SESSION innodb_lock_wait_timeout = @shardwire_lock_wait")
+        } else {
+            sql
+        }
+    }
+
     /// `XA END '…'; ` when the branch is not ended yet: sent ahead of the next XA command
     /// in one COM_QUERY (the server stops at the first error, so nothing runs after a
     /// failed XA END).
@@ -357,25 +374,25 @@ impl Participant for XaParticipant {
     }
 
     async fn commit_prepared(&mut self, _gid: &Gid) -> Result<(), Failure> {
-        let sql = format!("XA COMMIT '{}'", self.branch.gid);
+        let sql = self.finishing(format!("XA COMMIT '{}'", self.branch.gid));
         self.run(&sql).await?;
         self.settled = true;
         Ok(())
     }
 
     async fn rollback_prepared(&mut self, _gid: &Gid) -> Result<(), Failure> {
-        let sql = format!("XA ROLLBACK '{}'", self.branch.gid);
+        let sql = self.finishing(format!("XA ROLLBACK '{}'", self.branch.gid));
         self.run(&sql).await?;
         self.settled = true;
         Ok(())
     }
 
     async fn commit(&mut self) -> Result<(), Failure> {
-        let sql = format!(
+        let sql = self.finishing(format!(
             "{}XA COMMIT '{}' ONE PHASE",
             self.end_prefix(),
             self.branch.gid
-        );
+        ));
         self.run(&sql).await?;
         self.ended = true;
         self.settled = true;
@@ -387,7 +404,7 @@ impl Participant for XaParticipant {
         // innodb_rollback_on_timeout) refuses XA END with an XA_RB* error and then
         // accepts XA ROLLBACK.
         let _ = self.end().await;
-        let sql = format!("XA ROLLBACK '{}'", self.branch.gid);
+        let sql = self.finishing(format!("XA ROLLBACK '{}'", self.branch.gid));
         let result = self.run(&sql).await;
         if result.is_ok() {
             self.settled = true;

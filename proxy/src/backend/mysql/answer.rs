@@ -6,9 +6,9 @@ use bytes::Bytes;
 
 use super::conn::MyConn;
 use crate::backend::pg::ServerError;
-use crate::protocol::mysql::consts::status;
 use crate::protocol::mysql::lenenc;
-use crate::protocol::mysql::read::{session_summary, EofPacket, ErrPacket, OkPacket};
+use crate::protocol::mysql::read::session_summary;
+use crate::protocol::mysql::response::{Command, Kind, Response};
 
 /// A server error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,14 +46,15 @@ impl Answer {
 
 /// Reads the complete answer to one COM_QUERY (several results with multi-statements).
 pub async fn read_answer(conn: &mut MyConn) -> Result<Answer, ServerError> {
-    let caps = conn.capabilities;
+    let mut response = Response::new(Command::Query, conn.capabilities);
     let mut answer = Answer::default();
+    let mut columns = 0;
     loop {
-        let first = conn.read().await?;
-        let payload = first.payload();
-        let more = match payload.first().copied() {
-            Some(0x00) => {
-                let ok = OkPacket::parse(payload, caps).map_err(|e| bad(conn, e.0))?;
+        let packet = conn.read().await?;
+        let payload = packet.payload();
+        let step = response.feed(payload).map_err(|e| bad(conn, e.0))?;
+        match step.kind {
+            Kind::Ok(ok) => {
                 answer.affected_rows += ok.affected_rows;
                 answer.status = ok.status;
                 if let Ok(summary) = session_summary(ok.session_state) {
@@ -61,45 +62,23 @@ pub async fn read_answer(conn: &mut MyConn) -> Result<Answer, ServerError> {
                         conn.last_gtid = Some(Bytes::copy_from_slice(gtid.as_bytes()));
                     }
                 }
-                ok.status & status::MORE_RESULTS_EXISTS != 0
             }
-            Some(0xFF) => {
-                answer.error = Some(server_err(conn, payload)?);
-                // An error ends the whole answer.
-                return Ok(answer);
+            Kind::Err(err) => {
+                answer.error = Some(ServerErr {
+                    code: err.code,
+                    sqlstate: err.sqlstate.unwrap_or("HY000").to_string(),
+                    message: err.message_lossy().into_owned(),
+                });
             }
-            Some(0xFB) => {
-                conn.broken = true;
-                return Err(bad(conn, "LOCAL INFILE request to a control statement"));
+            Kind::ColumnCount(n) => columns = n,
+            Kind::Eof { status, .. } => answer.status = status,
+            Kind::Row => answer.rows.push(text_row(payload, columns)),
+            Kind::Column | Kind::Progress => {}
+            Kind::Continuation | Kind::PrepareOk(_) | Kind::LocalInfile(_) | Kind::Statistics => {
+                return Err(bad(conn, "an answer a control statement cannot have"));
             }
-            _ => {
-                let (columns, _) =
-                    lenenc::read_int(payload).ok_or_else(|| bad(conn, "bad column count"))?;
-                for _ in 0..columns {
-                    conn.read().await?;
-                }
-                // The EOF after the column definitions.
-                conn.read().await?;
-                loop {
-                    let packet = conn.read().await?;
-                    let payload = packet.payload();
-                    match payload.first().copied() {
-                        Some(0xFE) if payload.len() < 9 => {
-                            let eof = EofPacket::parse(payload).map_err(|e| bad(conn, e.0))?;
-                            answer.status = eof.status;
-                            break;
-                        }
-                        Some(0xFF) => {
-                            answer.error = Some(server_err(conn, payload)?);
-                            return Ok(answer);
-                        }
-                        _ => answer.rows.push(text_row(payload, columns)),
-                    }
-                }
-                answer.status & status::MORE_RESULTS_EXISTS != 0
-            }
-        };
-        if !more {
+        }
+        if step.end {
             return Ok(answer);
         }
     }
@@ -113,15 +92,6 @@ fn text_row(mut payload: &[u8], columns: u64) -> Vec<Option<String>> {
             value.map(|v| String::from_utf8_lossy(v).into_owned())
         })
         .collect()
-}
-
-fn server_err(conn: &mut MyConn, payload: &[u8]) -> Result<ServerErr, ServerError> {
-    let err = ErrPacket::parse(payload).map_err(|e| bad(conn, e.0))?;
-    Ok(ServerErr {
-        code: err.code,
-        sqlstate: err.sqlstate.unwrap_or("HY000").to_string(),
-        message: err.message_lossy().into_owned(),
-    })
 }
 
 fn bad(conn: &mut MyConn, what: impl std::fmt::Display) -> ServerError {

@@ -12,9 +12,9 @@ use super::session::Session;
 use crate::backend::mysql::conn::MyConn;
 use crate::backend::pg::ServerError;
 use crate::protocol::mysql::build;
-use crate::protocol::mysql::consts::{header, status};
-use crate::protocol::mysql::lenenc;
-use crate::protocol::mysql::read::{session_summary, EofPacket, ErrPacket, OkPacket, PrepareOk};
+use crate::protocol::mysql::consts::status;
+use crate::protocol::mysql::read::{session_summary, OkPacket, PrepareOk};
+use crate::protocol::mysql::response::{Command, Kind, Response};
 use crate::protocol::mysql_stream::Packet;
 
 /// Flush to the client when this much is buffered.
@@ -60,22 +60,6 @@ pub(super) struct Ended {
     pub had_rows: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum State {
-    /// The first packet of a result.
-    First,
-    /// Column definitions still to come.
-    Columns(u64),
-    /// The EOF after the column definitions.
-    ColumnsEnd,
-    /// Rows.
-    Rows,
-    /// Prepare: `left` definitions of this block to come, then a block of `then`.
-    Definitions { left: u16, then: u16 },
-    /// Prepare: the EOF after a block of definitions, then a block of `then`.
-    DefinitionsEnd { then: u16 },
-}
-
 impl Session {
     /// Relays the answer now arriving on `conn`. A server failure is returned (the caller
     /// tells the client); the connection is then marked broken.
@@ -87,167 +71,89 @@ impl Session {
     ) -> Result<Ended, ServerError> {
         let mut ended = Ended::default();
         self.relayed_seq = None;
-        let mut state = match kind {
-            AnswerKind::Results => State::First,
-            AnswerKind::Prepare { .. } => State::First,
+        // Cursors are cleared from every execute the proxy sends, so a text and a binary
+        // answer end the same way.
+        let command = match kind {
+            AnswerKind::Results => Command::Query,
+            AnswerKind::Prepare { .. } => Command::Prepare,
         };
-        // Added to each server sequence id: negative when packets were dropped.
+        let mut response = Response::new(command, conn.capabilities);
+        // Added to each server sequence id: negative once packets were dropped.
         let mut shift: u8 = 0;
         let translate = self.deprecate_eof();
-        let caps = conn.capabilities;
-        let mut continuing = false;
+        // The last packet was a definition: an EOF now ends definitions, not rows.
+        let mut in_definitions = false;
         loop {
             let packet = conn.read().await?;
-            if continuing {
-                // The rest of a row of 16 MiB or more.
-                continuing = packet.continues();
-                self.relay(&packet, shift, sink);
-                continue;
-            }
-            continuing = packet.continues();
-            let payload = packet.payload();
-            let first = payload.first().copied();
-            match state {
-                State::First => match first {
-                    Some(header::OK) => {
-                        if let AnswerKind::Prepare { client_id } = kind {
-                            let ok = PrepareOk::parse(payload).map_err(|e| bad(conn, e))?;
-                            ended.prepared = Some(ok);
-                            self.relay_prepare_ok(&packet, client_id, sink);
-                            let (params, columns) = (ok.num_params, ok.num_columns);
-                            state = match (params, columns) {
-                                (0, 0) => return Ok(ended),
-                                (0, c) => State::Definitions { left: c, then: 0 },
-                                (p, c) => State::Definitions { left: p, then: c },
-                            };
-                            continue;
-                        }
-                        let ok = OkPacket::parse(payload, caps).map_err(|e| bad(conn, e))?;
-                        self.absorb_ok(conn, &ok, &mut ended);
-                        self.relay(&packet, shift, sink);
-                        if ok.status & status::MORE_RESULTS_EXISTS == 0 {
-                            return Ok(ended);
-                        }
-                    }
-                    Some(header::ERR) => {
-                        let err = ErrPacket::parse(payload).map_err(|e| bad(conn, e))?;
-                        ended.error = Some((
-                            err.code,
-                            err.sqlstate.unwrap_or("HY000").to_string(),
-                            err.message_lossy().into_owned(),
-                        ));
-                        self.relay(&packet, shift, sink);
-                        return Ok(ended);
-                    }
-                    Some(header::LOCAL_INFILE) | None => {
-                        return Err(bad(conn, "unexpected LOCAL INFILE request or empty packet"))
-                    }
-                    Some(_) => {
-                        let (columns, _) =
-                            lenenc::read_int(payload).ok_or_else(|| bad(conn, "column count"))?;
-                        ended.had_rows = true;
-                        self.relay(&packet, shift, sink);
-                        state = if columns == 0 {
-                            State::ColumnsEnd
-                        } else {
-                            State::Columns(columns)
-                        };
-                    }
-                },
-                State::Columns(left) => {
+            let step = response
+                .feed(packet.payload())
+                .map_err(|e| bad(conn, e.0))?;
+            match step.kind {
+                Kind::Ok(ok) => {
+                    self.absorb_ok(conn, &ok, &mut ended);
                     self.relay(&packet, shift, sink);
-                    state = if left <= 1 {
-                        State::ColumnsEnd
-                    } else {
-                        State::Columns(left - 1)
-                    };
                 }
-                State::ColumnsEnd => {
-                    if first != Some(header::EOF) {
-                        return Err(bad(conn, "no EOF after column definitions"));
+                Kind::Err(err) => {
+                    ended.error = Some((
+                        err.code,
+                        err.sqlstate.unwrap_or("HY000").to_string(),
+                        err.message_lossy().into_owned(),
+                    ));
+                    self.relay(&packet, shift, sink);
+                }
+                Kind::PrepareOk(ok) => {
+                    ended.prepared = Some(ok);
+                    if let AnswerKind::Prepare { client_id } = kind {
+                        self.relay_prepare_ok(&packet, client_id, sink);
                     }
-                    let eof = EofPacket::parse(payload).map_err(|e| bad(conn, e))?;
-                    if eof.status & status::CURSOR_EXISTS != 0 {
-                        // Cursors are cleared from every execute the proxy sends.
+                }
+                Kind::ColumnCount(_) => {
+                    ended.had_rows = true;
+                    self.relay(&packet, shift, sink);
+                }
+                Kind::Column => {
+                    in_definitions = true;
+                    self.relay(&packet, shift, sink);
+                }
+                Kind::Eof { status, .. } if in_definitions => {
+                    in_definitions = false;
+                    if status & status::CURSOR_EXISTS != 0 {
                         return Err(bad(conn, "the server opened a cursor"));
                     }
+                    // Clients with CLIENT_DEPRECATE_EOF have no EOF after definitions.
                     if translate {
                         shift = shift.wrapping_sub(1);
                     } else {
                         self.relay(&packet, shift, sink);
                     }
-                    state = State::Rows;
                 }
-                State::Rows => match first {
-                    Some(header::EOF) if payload.len() < 9 => {
-                        let eof = EofPacket::parse(payload).map_err(|e| bad(conn, e))?;
-                        ended.status = eof.status;
-                        // The server's transaction state, for pinning and the pool.
-                        conn.status = eof.status;
-                        ended.warnings = eof.warnings;
-                        if translate {
-                            if sink == Sink::Client {
-                                let mut seq = packet.seq().wrapping_add(shift);
-                                build::end_of_rows(
-                                    &mut self.out,
-                                    &mut seq,
-                                    self.caps,
-                                    eof.warnings,
-                                    eof.status,
-                                );
-                            }
-                        } else {
-                            self.relay(&packet, shift, sink);
-                        }
-                        if eof.status & status::MORE_RESULTS_EXISTS == 0 {
-                            return Ok(ended);
-                        }
-                        state = State::First;
-                    }
-                    Some(header::ERR) => {
-                        let err = ErrPacket::parse(payload).map_err(|e| bad(conn, e))?;
-                        ended.error = Some((
-                            err.code,
-                            err.sqlstate.unwrap_or("HY000").to_string(),
-                            err.message_lossy().into_owned(),
-                        ));
+                Kind::Eof { warnings, status } => {
+                    ended.status = status;
+                    ended.warnings = warnings;
+                    // The server's transaction state, for pinning and the pool.
+                    conn.status = status;
+                    if translate && sink == Sink::Client {
+                        // …and end rows with an OK carrying the 0xFE header.
+                        let mut seq = packet.seq().wrapping_add(shift);
+                        build::end_of_rows(&mut self.out, &mut seq, self.caps, warnings, status);
+                        self.relayed_seq = Some(seq.wrapping_sub(1));
+                    } else {
                         self.relay(&packet, shift, sink);
-                        return Ok(ended);
                     }
-                    _ => self.relay(&packet, shift, sink),
-                },
-                State::Definitions { left, then } => {
+                }
+                Kind::Row | Kind::Continuation | Kind::Progress => {
                     self.relay(&packet, shift, sink);
-                    state = if left <= 1 {
-                        State::DefinitionsEnd { then }
-                    } else {
-                        State::Definitions {
-                            left: left - 1,
-                            then,
-                        }
-                    };
                 }
-                State::DefinitionsEnd { then } => {
-                    if first != Some(header::EOF) {
-                        return Err(bad(conn, "no EOF after statement definitions"));
-                    }
-                    if translate {
-                        shift = shift.wrapping_sub(1);
-                    } else {
-                        self.relay(&packet, shift, sink);
-                    }
-                    if then == 0 {
-                        return Ok(ended);
-                    }
-                    state = State::Definitions {
-                        left: then,
-                        then: 0,
-                    };
+                Kind::LocalInfile(_) | Kind::Statistics => {
+                    return Err(bad(conn, "a LOCAL INFILE request or a statistics string"));
                 }
+            }
+            if step.end {
+                return Ok(ended);
             }
             if self.out.len() >= FLUSH_AT {
                 if let Err(e) = self.flush().await {
-                    // The client is gone; drain nothing more, the connection is unusable.
+                    // The client is gone; the server connection is mid-answer, unusable.
                     conn.broken = true;
                     return Err(ServerError::Protocol {
                         node: conn.node.name.clone(),

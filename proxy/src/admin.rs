@@ -9,6 +9,8 @@ use std::sync::Arc;
 use shardwire_router::RouterStats;
 
 use crate::backend::pg::NodeInfo;
+use crate::backend::pool::{NodePool, ServerConnection};
+use crate::cluster::ShardRuntime;
 use crate::consistency::ShardView;
 
 /// The views, by their `SHOW` name.
@@ -173,36 +175,26 @@ pub fn rows(name: &str, db: &DatabaseView) -> Vec<Vec<Option<String>>> {
 impl DatabaseView {
     /// The view of a PostgreSQL database.
     pub fn of_postgres(db: &crate::cluster::DatabaseRuntime) -> DatabaseView {
-        let node = |p: &crate::backend::pool::NodePool| NodeView {
-            node: p.node().clone(),
-            pool: p.status(),
-        };
-        DatabaseView {
-            name: db.config.name.clone(),
-            shards: db
-                .shards
-                .iter()
-                .map(|s| ShardSnapshot {
-                    index: s.index,
-                    primary: node(&s.primary),
-                    replicas: s.replicas.iter().map(node).collect(),
-                    monitor: s.monitor.view(),
-                })
-                .collect(),
-            router: db.router.stats(),
-        }
+        Self::of(&db.config.name, &db.shards, db.router.stats())
     }
 
     /// The view of a MySQL database.
     pub fn of_mysql(db: &crate::cluster::MyDatabaseRuntime) -> DatabaseView {
-        let node = |p: &crate::backend::mysql::pool::MyNodePool| NodeView {
+        Self::of(&db.config.name, &db.shards, db.router.stats())
+    }
+
+    fn of<C: ServerConnection>(
+        name: &str,
+        shards: &[ShardRuntime<C>],
+        router: RouterStats,
+    ) -> DatabaseView {
+        let node = |p: &NodePool<C>| NodeView {
             node: p.node().clone(),
             pool: p.status(),
         };
         DatabaseView {
-            name: db.config.name.clone(),
-            shards: db
-                .shards
+            name: name.to_string(),
+            shards: shards
                 .iter()
                 .map(|s| ShardSnapshot {
                     index: s.index,
@@ -211,7 +203,7 @@ impl DatabaseView {
                     monitor: s.monitor.view(),
                 })
                 .collect(),
-            router: db.router.stats(),
+            router,
         }
     }
 }

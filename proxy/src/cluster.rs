@@ -10,21 +10,22 @@ use shardwire_router::{Dialect, Router, Schema};
 use tokio::sync::OnceCell;
 
 use crate::auth::Credentials;
-use crate::backend::mysql::pool::MyNodePool;
-use crate::backend::pg::NodeInfo;
+use crate::backend::mysql::conn::MyConn;
+use crate::backend::pg::{NodeInfo, ServerConn};
 use crate::backend::pool::NodePool;
+use crate::backend::pool::ServerConnection;
 use crate::frontend::pg::statements::StatementRegistry;
 use crate::monitor::ShardMonitor;
 
-/// One shard at run time.
+/// One shard at run time, of either engine.
 #[derive(Debug)]
-pub struct ShardRuntime {
+pub struct ShardRuntime<C: ServerConnection = ServerConn> {
     /// Position in the config (shard i = i-th entry).
     pub index: u32,
     /// The primary's pool.
-    pub primary: NodePool,
+    pub primary: NodePool<C>,
     /// The replicas' pools, in config order.
-    pub replicas: Vec<NodePool>,
+    pub replicas: Vec<NodePool<C>>,
     /// What the replica monitor last saw.
     pub monitor: Arc<ShardMonitor>,
 }
@@ -67,18 +68,35 @@ impl DatabaseRuntime {
     }
 }
 
-/// One MySQL shard at run time.
-#[derive(Debug)]
-pub struct MyShardRuntime {
-    /// Position in the config.
-    pub index: u32,
-    /// The primary's pool.
-    pub primary: MyNodePool,
-    /// The replicas' pools, in config order.
-    pub replicas: Vec<MyNodePool>,
-    /// What the replica monitor last saw.
-    pub monitor: Arc<ShardMonitor>,
+/// The shards of `db`: a pool per node (connections open lazily) and a monitor each.
+fn shard_runtimes<C: ServerConnection>(db: &Database, config: &Config) -> Vec<ShardRuntime<C>> {
+    let pool = |i: usize, role: &str, addr: &shardwire_conf::NodeAddr| {
+        let node = Arc::new(NodeInfo::new(db, i, role, addr));
+        NodePool::new(
+            node,
+            config.proxy.pool_size as usize,
+            config.proxy.pool_timeout,
+        )
+    };
+    db.shards
+        .iter()
+        .enumerate()
+        .map(|(i, shard)| ShardRuntime {
+            index: i as u32,
+            primary: pool(i, "primary", &shard.primary),
+            replicas: shard
+                .replicas
+                .iter()
+                .enumerate()
+                .map(|(r, addr)| pool(i, &format!("replica{r}"), addr))
+                .collect(),
+            monitor: Arc::new(ShardMonitor::new(shard.replicas.len())),
+        })
+        .collect()
 }
+
+/// One MySQL shard at run time.
+pub type MyShardRuntime = ShardRuntime<MyConn>;
 
 /// One logical database served by the MySQL frontend.
 #[derive(Debug)]
@@ -96,30 +114,7 @@ pub struct MyDatabaseRuntime {
 
 impl MyDatabaseRuntime {
     fn build(db: &Database, config: &Config) -> MyDatabaseRuntime {
-        let pool = |i: usize, role: String, addr: &shardwire_conf::NodeAddr| {
-            let node = Arc::new(NodeInfo::new(db, i, &role, addr));
-            MyNodePool::new(
-                node,
-                config.proxy.pool_size as usize,
-                config.proxy.pool_timeout,
-            )
-        };
-        let shards = db
-            .shards
-            .iter()
-            .enumerate()
-            .map(|(i, shard)| MyShardRuntime {
-                index: i as u32,
-                primary: pool(i, "primary".to_string(), &shard.primary),
-                replicas: shard
-                    .replicas
-                    .iter()
-                    .enumerate()
-                    .map(|(r, addr)| pool(i, format!("replica{r}"), addr))
-                    .collect(),
-                monitor: Arc::new(ShardMonitor::new(shard.replicas.len())),
-            })
-            .collect();
+        let shards = shard_runtimes(db, config);
         MyDatabaseRuntime {
             config: db.clone(),
             router: Router::new(Schema::from_database(db), Dialect::MySql),
@@ -173,32 +168,7 @@ impl Cluster {
                 mysql_databases.insert(db.name.clone(), Arc::new(runtime));
                 continue;
             }
-            let shards = db
-                .shards
-                .iter()
-                .enumerate()
-                .map(|(i, shard)| {
-                    let pool = |role: String, addr: &shardwire_conf::NodeAddr| {
-                        let node = Arc::new(NodeInfo::new(db, i, &role, addr));
-                        NodePool::new(
-                            node,
-                            config.proxy.pool_size as usize,
-                            config.proxy.pool_timeout,
-                        )
-                    };
-                    ShardRuntime {
-                        index: i as u32,
-                        primary: pool("primary".to_string(), &shard.primary),
-                        replicas: shard
-                            .replicas
-                            .iter()
-                            .enumerate()
-                            .map(|(r, addr)| pool(format!("replica{r}"), addr))
-                            .collect(),
-                        monitor: Arc::new(ShardMonitor::new(shard.replicas.len())),
-                    }
-                })
-                .collect();
+            let shards = shard_runtimes(db, &config);
             let runtime = DatabaseRuntime {
                 router: Router::new(Schema::from_database(db), Dialect::Postgres),
                 config: db.clone(),

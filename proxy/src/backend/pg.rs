@@ -11,7 +11,6 @@ use bytes::BytesMut;
 use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
 
 use crate::protocol::pg::build;
 use crate::protocol::pg::frame::{FrameReader, DEFAULT_MAX_FRAME};
@@ -112,22 +111,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 impl ServerConn {
     /// Connects and authenticates.
     pub async fn connect(node: Arc<NodeInfo>) -> Result<ServerConn, ServerError> {
-        let connect_err = |reason: String| ServerError::Connect {
-            node: node.name.clone(),
-            reason,
-        };
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&node.addr))
-            .await
-            .map_err(|_| {
-                crate::metrics::backend_error(&node.name, "timeout");
-                connect_err(format!("{} timed out", node.addr))
-            })?
-            .map_err(|e| {
-                crate::metrics::backend_error(&node.name, crate::metrics::backend_error_kind(&e));
-                connect_err(format!("{}: {e}", node.addr))
-            })?;
-        let _ = stream.set_nodelay(true);
-        let (r, w) = stream.into_split();
+        let (r, w) = super::connect_tcp(&node, CONNECT_TIMEOUT)
+            .await?
+            .into_split();
         let mut conn = ServerConn {
             node: node.clone(),
             reader: FrameReader::new(r, DEFAULT_MAX_FRAME),

@@ -1,49 +1,80 @@
-//! Per-node pools of raw server connections on deadpool, with our own manager: a
-//! connection goes back into service only if it is idle (not inside a transaction), its
-//! socket is alive, and it is younger than the maximum lifetime.
+//! Per-node pools of raw server connections on deadpool, with our own manager, for both
+//! engines: a connection goes back into service only if it is idle (not inside a
+//! transaction), not broken, its socket is alive, and it is younger than the maximum
+//! lifetime.
 
+use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, Pool, PoolError, RecycleError, RecycleResult};
 
 use super::pg::{NodeInfo, ServerConn, ServerError};
-use crate::protocol::pg::tag::txn_status;
 
 /// Idle time after which a connection's socket is probed before reuse.
 const PROBE_AFTER_IDLE: Duration = Duration::from_secs(1);
 
-/// Creates and recycles server connections for one node.
-#[derive(Debug)]
-pub struct PgManager {
-    node: Arc<NodeInfo>,
-    max_lifetime: Duration,
+/// What a pool needs of a server connection.
+pub trait ServerConnection: Send + Sized + 'static {
+    /// Connects to `node` and logs in.
+    fn connect(node: Arc<NodeInfo>) -> impl Future<Output = Result<Self, ServerError>> + Send;
+    /// Whether it must not be reused.
+    fn is_broken(&self) -> bool;
+    /// Whether the server is inside a transaction on it.
+    fn in_transaction(&self) -> bool;
+    /// How long ago it was made.
+    fn age(&self) -> Duration;
+    /// Whether an idle connection's socket has data or is closed (it should be silent).
+    fn idle_socket_is_dead(&self) -> bool;
 }
 
-impl managed::Manager for PgManager {
-    type Type = ServerConn;
+impl ServerConnection for ServerConn {
+    fn connect(node: Arc<NodeInfo>) -> impl Future<Output = Result<Self, ServerError>> + Send {
+        ServerConn::connect(node)
+    }
+    fn is_broken(&self) -> bool {
+        self.broken
+    }
+    fn in_transaction(&self) -> bool {
+        self.status != crate::protocol::pg::tag::txn_status::IDLE
+    }
+    fn age(&self) -> Duration {
+        ServerConn::age(self)
+    }
+    fn idle_socket_is_dead(&self) -> bool {
+        ServerConn::idle_socket_is_dead(self)
+    }
+}
+
+/// Creates and recycles server connections for one node.
+#[derive(Debug)]
+pub struct Manager<C> {
+    node: Arc<NodeInfo>,
+    max_lifetime: Duration,
+    conn: PhantomData<fn() -> C>,
+}
+
+impl<C: ServerConnection> managed::Manager for Manager<C> {
+    type Type = C;
     type Error = ServerError;
 
-    async fn create(&self) -> Result<ServerConn, ServerError> {
-        ServerConn::connect(self.node.clone()).await
+    async fn create(&self) -> Result<C, ServerError> {
+        C::connect(self.node.clone()).await
     }
 
-    async fn recycle(
-        &self,
-        conn: &mut ServerConn,
-        metrics: &Metrics,
-    ) -> RecycleResult<ServerError> {
-        if conn.broken {
+    async fn recycle(&self, conn: &mut C, metrics: &Metrics) -> RecycleResult<ServerError> {
+        if conn.is_broken() {
             return Err(RecycleError::message("marked broken"));
         }
-        if conn.status != txn_status::IDLE {
+        if conn.in_transaction() {
             return Err(RecycleError::message("returned inside a transaction"));
         }
         if conn.age() > self.max_lifetime {
             return Err(RecycleError::message("past its maximum lifetime"));
         }
         // The probe costs a syscall; a connection used moments ago is almost surely alive,
-        // and if not, the session reports 08006 and the pool drops it.
+        // and if not, the session reports the failure and the pool drops it.
         if metrics.last_used() > PROBE_AFTER_IDLE && conn.idle_socket_is_dead() {
             return Err(RecycleError::message("socket closed by the server"));
         }
@@ -52,13 +83,22 @@ impl managed::Manager for PgManager {
 }
 
 /// A checked-out connection; returns to its pool on drop unless taken.
-pub type PooledConn = managed::Object<PgManager>;
+pub type PooledConn<C = ServerConn> = managed::Object<Manager<C>>;
 
 /// The pool of one node.
-#[derive(Clone, Debug)]
-pub struct NodePool {
+#[derive(Debug)]
+pub struct NodePool<C: ServerConnection = ServerConn> {
     node: Arc<NodeInfo>,
-    pool: Pool<PgManager>,
+    pool: Pool<Manager<C>>,
+}
+
+impl<C: ServerConnection> Clone for NodePool<C> {
+    fn clone(&self) -> Self {
+        NodePool {
+            node: self.node.clone(),
+            pool: self.pool.clone(),
+        }
+    }
 }
 
 /// Why no connection could be had.
@@ -84,12 +124,13 @@ pub enum CheckoutError {
     Closed(String),
 }
 
-impl NodePool {
-    /// A pool of at most `size` connections to `node`.
-    pub fn new(node: Arc<NodeInfo>, size: usize, wait: Duration) -> NodePool {
-        let manager = PgManager {
+impl<C: ServerConnection> NodePool<C> {
+    /// A pool of at most `size` connections to `node`, waiting at most `wait` for one.
+    pub fn new(node: Arc<NodeInfo>, size: usize, wait: Duration) -> NodePool<C> {
+        let manager = Manager {
             node: node.clone(),
             max_lifetime: Duration::from_secs(3600),
+            conn: PhantomData,
         };
         let pool = Pool::builder(manager)
             .max_size(size.max(1))
@@ -108,7 +149,7 @@ impl NodePool {
     }
 
     /// Checks a connection out, waiting at most the configured time.
-    pub async fn get(&self) -> Result<PooledConn, CheckoutError> {
+    pub async fn get(&self) -> Result<PooledConn<C>, CheckoutError> {
         self.pool.get().await.map_err(|e| match e {
             PoolError::Timeout(_) => CheckoutError::Exhausted {
                 node: self.node.name.clone(),
@@ -129,9 +170,15 @@ impl NodePool {
     pub fn status(&self) -> deadpool::Status {
         self.pool.status()
     }
+
+    /// How many connections are in use (checked out), for the least-busy replica choice.
+    pub fn in_use(&self) -> u32 {
+        let status = self.pool.status();
+        status.size.saturating_sub(status.available) as u32
+    }
 }
 
 /// Removes a connection from its pool for good (it is closed when dropped).
-pub fn discard(conn: PooledConn) {
+pub fn discard<C: ServerConnection>(conn: PooledConn<C>) {
     drop(managed::Object::take(conn));
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use shardwire_conf::ReadConsistency;
 
+use crate::backend::pool::{NodePool, ServerConnection};
 use crate::consistency::{choose, choose_after_wait, Choice, FallbackReason, Lsn};
 use crate::frontend::pg::settings::ShardwireSettings;
 use crate::metrics::CONSISTENCY_FALLBACKS;
@@ -15,21 +16,15 @@ use crate::monitor::ShardMonitor;
 /// How often a waiting `session` read looks at the monitor's view again.
 const RECHECK: Duration = Duration::from_millis(2);
 
-/// One shard as a read sees it.
-pub struct ShardReplicas<'a> {
-    /// The shard's monitor.
-    pub monitor: &'a ShardMonitor,
-    /// How many connections each replica has in use (the least busy one is preferred).
-    pub in_flight: Vec<u32>,
-}
-
 /// The replica that serves a read, or `None` for the primary, counting the decision in
 /// the consistency metrics. `hinted`: the statement asks for the primary
 /// (`/* shardwire:primary */`); only looked at when a replica is possible at all.
-pub async fn choose_replica(
+/// `shard` is the shard's monitor and its replicas' pools (how busy they are is read
+/// only when a replica is possible at all: `strong` reads cost nothing here).
+pub async fn choose_replica<C: ServerConnection>(
     settings: &ShardwireSettings,
     required: Option<Lsn>,
-    shard: Option<ShardReplicas<'_>>,
+    shard: Option<(&ShardMonitor, &[NodePool<C>])>,
     hinted: impl FnOnce() -> bool,
 ) -> Option<usize> {
     let level = settings.read_consistency;
@@ -40,7 +35,9 @@ pub async fn choose_replica(
     }
     let began = Instant::now();
     let choice = match shard {
-        Some(shard) if !shard.in_flight.is_empty() => decide(settings, required, &shard).await,
+        Some((monitor, pools)) if !pools.is_empty() => {
+            decide(settings, required, monitor, pools).await
+        }
         _ => {
             fallback(level, FallbackReason::NoHealthyReplica);
             None
@@ -53,18 +50,19 @@ pub async fn choose_replica(
     choice
 }
 
-async fn decide(
+async fn decide<C: ServerConnection>(
     settings: &ShardwireSettings,
     required: Option<Lsn>,
-    shard: &ShardReplicas<'_>,
+    monitor: &ShardMonitor,
+    pools: &[NodePool<C>],
 ) -> Option<usize> {
     let level = settings.read_consistency;
     let deadline = Instant::now() + settings.max_wait;
     let mut waited = false;
     loop {
-        let mut view = (*shard.monitor.view()).clone();
-        for (state, busy) in view.replicas.iter_mut().zip(&shard.in_flight) {
-            state.in_flight = *busy;
+        let mut view = (*monitor.view()).clone();
+        for (state, pool) in view.replicas.iter_mut().zip(pools) {
+            state.in_flight = pool.in_use();
         }
         let max_staleness = settings.max_staleness;
         let choice = if waited {

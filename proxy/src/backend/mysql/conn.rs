@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
 
 use super::answer::{read_answer, Answer};
 use crate::backend::pg::{NodeInfo, ServerError};
@@ -90,22 +89,9 @@ pub struct MyConn {
 impl MyConn {
     /// Connects and logs in.
     pub async fn connect(node: Arc<NodeInfo>) -> Result<MyConn, ServerError> {
-        let connect_err = |reason: String| ServerError::Connect {
-            node: node.name.clone(),
-            reason,
-        };
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&node.addr))
-            .await
-            .map_err(|_| {
-                crate::metrics::backend_error(&node.name, "timeout");
-                connect_err(format!("{} timed out", node.addr))
-            })?
-            .map_err(|e| {
-                crate::metrics::backend_error(&node.name, crate::metrics::backend_error_kind(&e));
-                connect_err(format!("{}: {e}", node.addr))
-            })?;
-        let _ = stream.set_nodelay(true);
-        let (r, w) = stream.into_split();
+        let (r, w) = crate::backend::connect_tcp(&node, CONNECT_TIMEOUT)
+            .await?
+            .into_split();
         let mut conn = MyConn {
             node: node.clone(),
             reader: PacketReader::new(r, MAX_SERVER_PACKET),

@@ -15,7 +15,7 @@ use super::xa::BranchError;
 use crate::backend::mysql::conn::{MyConn, ServerStatement};
 use crate::backend::mysql::pool::discard;
 use crate::consistency::{gtid_position, Lsn};
-use crate::frontend::replica_choice::{choose_replica, forces_primary, ShardReplicas};
+use crate::frontend::replica_choice::{choose_replica, forces_primary};
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql_stream::Packet;
 
@@ -423,8 +423,8 @@ impl Session {
     }
 
     /// The replica that serves a read on `shard` outside a transaction, if any.
-    async fn choose_replica(&mut self, shard: u32, request: &Request<'_>) -> Option<usize> {
-        let hinted = match request {
+    async fn choose_replica(&self, shard: u32, request: &Request<'_>) -> Option<usize> {
+        let hinted = || match request {
             Request::Raw(bytes) => bytes
                 .get(5..)
                 .is_some_and(|sql| forces_primary(&String::from_utf8_lossy(sql))),
@@ -437,22 +437,20 @@ impl Session {
         self.choose_replica_for(shard, hinted).await
     }
 
-    /// The replica that serves a read on `shard` (`None`: the primary); `hinted`: the
-    /// statement asks for the primary.
-    pub(super) async fn choose_replica_for(&mut self, shard: u32, hinted: bool) -> Option<usize> {
+    /// The replica that serves a read on `shard` (`None`: the primary); `hinted` says
+    /// whether the statement asks for the primary (looked at only when a replica is
+    /// possible at all).
+    pub(super) async fn choose_replica_for(
+        &self,
+        shard: u32,
+        hinted: impl FnOnce() -> bool,
+    ) -> Option<usize> {
         let required = self.positions.required(shard);
-        let replicas = self.db.shard(shard).map(|rt| ShardReplicas {
-            monitor: &rt.monitor,
-            in_flight: rt
-                .replicas
-                .iter()
-                .map(|pool| {
-                    let status = pool.status();
-                    status.size.saturating_sub(status.available) as u32
-                })
-                .collect(),
-        });
-        choose_replica(&self.shardwire, required, replicas, || hinted).await
+        let replicas = self
+            .db
+            .shard(shard)
+            .map(|rt| (&*rt.monitor, rt.replicas.as_slice()));
+        choose_replica(&self.shardwire, required, replicas, hinted).await
     }
 
     /// After a `session` read on replica `i`: the session has now seen what that replica

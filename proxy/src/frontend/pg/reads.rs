@@ -2,7 +2,7 @@
 //! ([`crate::frontend::replica_choice`]) over this shard's monitor and replica pools.
 
 use super::session::Session;
-use crate::frontend::replica_choice::{choose_replica, ShardReplicas};
+use crate::frontend::replica_choice::choose_replica;
 
 impl Session {
     /// The replica to serve a read on `shard`, or None for the primary. `hinted` says
@@ -14,17 +14,10 @@ impl Session {
         hinted: impl FnOnce() -> bool,
     ) -> Option<usize> {
         let required = self.positions.required(shard);
-        let replicas = self.db.shard(shard).map(|rt| ShardReplicas {
-            monitor: &rt.monitor,
-            in_flight: rt
-                .replicas
-                .iter()
-                .map(|pool| {
-                    let status = pool.status();
-                    status.size.saturating_sub(status.available) as u32
-                })
-                .collect(),
-        });
+        let replicas = self
+            .db
+            .shard(shard)
+            .map(|rt| (&*rt.monitor, rt.replicas.as_slice()));
         choose_replica(&self.settings, required, replicas, hinted).await
     }
 }

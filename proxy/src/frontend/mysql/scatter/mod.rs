@@ -139,7 +139,7 @@ impl Session {
         // node, shard by shard.
         let hinted = forces_primary(job.sql);
         for &shard in shards {
-            let replica = self.choose_replica_for(shard, hinted).await;
+            let replica = self.choose_replica_for(shard, || hinted).await;
             if let Some(i) = replica {
                 self.observe_replica_read(shard, i);
             }
@@ -168,7 +168,7 @@ impl Session {
         for &shard in shards {
             // A READ ONLY transaction reads where the consistency level allows.
             let replica = if txn.read_only && !txn.has_branch(shard) {
-                self.choose_replica_for(shard, false).await
+                self.choose_replica_for(shard, || false).await
             } else {
                 None
             };

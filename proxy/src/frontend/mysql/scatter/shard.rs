@@ -9,9 +9,9 @@
 use bytes::BytesMut;
 
 use crate::backend::mysql::conn::MyConn;
-use crate::protocol::mysql::consts::{com, header};
-use crate::protocol::mysql::lenenc;
+use crate::protocol::mysql::consts::com;
 use crate::protocol::mysql::read::ErrPacket;
+use crate::protocol::mysql::response::{Command, Kind, Response};
 use crate::protocol::mysql_stream::put_packet;
 
 /// Rows read (and dropped) to end an abandoned answer before the connection is closed
@@ -53,6 +53,8 @@ pub(super) struct ShardAnswer<'c> {
     pub shard: u32,
     conn: &'c mut MyConn,
     state: State,
+    /// Where the answer stands (the one answer state machine of the MySQL side).
+    response: Response,
 }
 
 impl<'c> ShardAnswer<'c> {
@@ -60,6 +62,7 @@ impl<'c> ShardAnswer<'c> {
     pub(super) fn new(shard: u32, conn: &'c mut MyConn) -> ShardAnswer<'c> {
         ShardAnswer {
             shard,
+            response: Response::new(Command::Query, conn.capabilities),
             conn,
             state: State::Ended,
         }
@@ -77,36 +80,28 @@ impl<'c> ShardAnswer<'c> {
             .await
             .map_err(|e| self.lost(&e.to_string()))?;
         self.state = State::Sent;
+        self.response = Response::new(Command::Query, self.conn.capabilities);
         Ok(())
     }
 
     /// Reads the column count and definitions; returns the definition payloads.
     pub(super) async fn columns(&mut self) -> Result<Vec<Vec<u8>>, Failure> {
-        let first = self.packet().await?;
-        let count = match first.first().copied() {
-            Some(header::ERR) => return Err(self.server_error(&first)),
-            Some(header::OK) => {
-                self.state = State::Ended;
-                return Err(self.broke("a statement without rows"));
+        let mut defs = Vec::new();
+        loop {
+            let packet = self.packet().await?;
+            match self.feed(&packet)? {
+                Kind::Err(_) => return Err(self.server_error(&packet)),
+                Kind::Ok(_) => return Err(self.broke("a statement without rows")),
+                Kind::ColumnCount(n) if n <= 4096 => defs.reserve(n as usize),
+                Kind::ColumnCount(_) => return Err(self.broke("too many columns")),
+                Kind::Column => defs.push(packet),
+                Kind::Eof { .. } => {
+                    self.state = State::Rows;
+                    return Ok(defs);
+                }
+                _ => return Err(self.broke("an unexpected packet before the rows")),
             }
-            _ => lenenc::read_int(&first)
-                .map(|(n, _)| n)
-                .ok_or_else(|| self.broke("a bad column count"))?,
-        };
-        let count = usize::try_from(count)
-            .ok()
-            .filter(|&n| n <= 4096)
-            .ok_or_else(|| self.broke("too many columns"))?;
-        let mut defs = Vec::with_capacity(count);
-        for _ in 0..count {
-            defs.push(self.packet().await?);
         }
-        let eof = self.packet().await?;
-        if eof.first() != Some(&header::EOF) {
-            return Err(self.broke("no EOF after the column definitions"));
-        }
-        self.state = State::Rows;
-        Ok(defs)
     }
 
     /// The next row's payload; `None` once the rows ended.
@@ -115,16 +110,22 @@ impl<'c> ShardAnswer<'c> {
             return Ok(None);
         }
         let packet = self.packet().await?;
-        match packet.first().copied() {
-            Some(header::EOF) if packet.len() < 9 => {
+        match self.feed(&packet)? {
+            Kind::Row => Ok(Some(packet)),
+            Kind::Eof { .. } => {
                 self.state = State::Ended;
                 Ok(None)
             }
-            Some(header::ERR) => {
-                self.state = State::Ended;
-                Err(self.server_error(&packet))
-            }
-            _ => Ok(Some(packet)),
+            Kind::Err(_) => Err(self.server_error(&packet)),
+            _ => Err(self.broke("an unexpected packet among the rows")),
+        }
+    }
+
+    /// What a packet is in the answer.
+    fn feed<'p>(&mut self, payload: &'p [u8]) -> Result<Kind<'p>, Failure> {
+        match self.response.feed(payload) {
+            Ok(step) => Ok(step.kind),
+            Err(e) => Err(self.broke(e.0)),
         }
     }
 

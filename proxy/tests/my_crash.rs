@@ -5,63 +5,45 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::num::NonZeroU32;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::process::ProxyProcess;
 use mysql_async::prelude::*;
 use shardwire_router::hash::{shard_of, ShardKey};
-use shardwire_testbed::{PortLease, Topology};
+use shardwire_testbed::Topology;
 
 const SCHEMA: &str = "CREATE TABLE accounts (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)";
 
-struct Proxy {
-    child: Child,
-    lease: PortLease,
-    admin: PortLease,
-}
+/// The binary on its own ports, MySQL frontend only, in front of `topo`.
+struct Proxy(ProxyProcess);
 
 impl Proxy {
     fn start(topo: &Topology, failpoint: Option<&str>) -> Proxy {
-        let lease = shardwire_testbed::lease_port().unwrap();
-        let admin = shardwire_testbed::lease_port().unwrap();
-        let mut toml = format!(
-            "[proxy]\nmysql_listen = \"127.0.0.1:{}\"\nadmin_listen = \"127.0.0.1:{}\"\npool_size = 4\nrecovery_interval = \"100ms\"\ntwopc_grace = \"1s\"\n\n\
-             [[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
-             [[databases]]\nname = \"app\"\nprotocol = \"mysql\"\nbackend_user = \"app\"\nbackend_password = \"app\"\n",
-            lease.port(),
-            admin.port()
-        );
-        for shard in topo.mysql_shards() {
-            toml.push_str(&format!(
-                "\n  [[databases.shards]]\n  primary = \"{}\"\n",
-                shard.primary().config_addr()
-            ));
-        }
-        toml.push_str("\n  [[databases.tables]]\n  name = \"accounts\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n");
-        let path = std::env::temp_dir().join(format!("shardwire-xa-crash-{}.toml", lease.port()));
-        std::fs::write(&path, toml).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shardwire"));
-        cmd.args(["serve", "--config"])
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        match failpoint {
-            Some(p) => cmd.env("SHARDWIRE_FAILPOINT", p),
-            None => cmd.env_remove("SHARDWIRE_FAILPOINT"),
+        let toml = |port: u16, admin: u16| {
+            let mut toml = format!(
+                "[proxy]\nmysql_listen = \"127.0.0.1:{port}\"\nadmin_listen = \"127.0.0.1:{admin}\"\npool_size = 4\nrecovery_interval = \"100ms\"\ntwopc_grace = \"1s\"\n\n\
+                 [[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
+                 [[databases]]\nname = \"app\"\nprotocol = \"mysql\"\nbackend_user = \"app\"\nbackend_password = \"app\"\n"
+            );
+            for shard in topo.mysql_shards() {
+                toml.push_str(&format!(
+                    "\n  [[databases.shards]]\n  primary = \"{}\"\n",
+                    shard.primary().config_addr()
+                ));
+            }
+            toml.push_str("\n  [[databases.tables]]\n  name = \"accounts\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n");
+            toml
         };
-        let child = cmd.spawn().unwrap();
-        Proxy {
-            child,
-            lease,
-            admin,
-        }
+        Proxy(ProxyProcess::start(toml, failpoint))
     }
 
     /// `GET /health`: the status line and the body.
     async fn health(&self) -> (String, String) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.admin.port()))
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", self.0.admin.port()))
             .await
             .unwrap();
         s.write_all(b"GET /health HTTP/1.0\r\n\r\n").await.unwrap();
@@ -79,7 +61,7 @@ impl Proxy {
     async fn conn(&self) -> mysql_async::Conn {
         let opts = mysql_async::OptsBuilder::default()
             .ip_or_hostname("127.0.0.1")
-            .tcp_port(self.lease.port())
+            .tcp_port(self.0.port.port())
             .user(Some("app"))
             .pass(Some("app"))
             .db_name(Some("app"))
@@ -99,21 +81,7 @@ impl Proxy {
 
     /// Waits for the process to end (a failpoint aborted it).
     fn wait_dead(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if self.child.try_wait().unwrap().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("the proxy did not stop at its failpoint");
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.wait_dead();
     }
 }
 
@@ -230,8 +198,8 @@ async fn recovered(topo: &Topology, a: i64, b: i64) -> (bool, bool) {
     (on_a == 1, listed)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_crash_point_ends_on_all_shards_or_none() {
+/// Two MariaDB shards (no replicas) with `accounts` on both.
+async fn topology() -> Topology {
     let topo = Topology::builder()
         .mysql_shards(2)
         .fast(true)
@@ -241,6 +209,12 @@ async fn every_crash_point_ends_on_all_shards_or_none() {
     for s in topo.mysql_shards() {
         s.primary().execute(SCHEMA).await.unwrap();
     }
+    topo
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_crash_point_ends_on_all_shards_or_none() {
+    let topo = topology().await;
     let matrix = [
         ("begun", false),
         ("prepared_some", false),
@@ -268,15 +242,7 @@ async fn every_crash_point_ends_on_all_shards_or_none() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_shard_fails_its_statements_and_the_others_keep_working() {
-    let topo = Topology::builder()
-        .mysql_shards(2)
-        .fast(true)
-        .start()
-        .await
-        .unwrap();
-    for s in topo.mysql_shards() {
-        s.primary().execute(SCHEMA).await.unwrap();
-    }
+    let topo = topology().await;
     let proxy = Proxy::start(&topo, None);
     let mut conn = proxy.conn().await;
     let (a, b) = (key_on(0, 100), key_on(1, 100));
@@ -335,12 +301,7 @@ async fn a_dead_shard_fails_its_statements_and_the_others_keep_working() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_side_statements_per_connection_are_capped() {
-    let topo = Topology::builder()
-        .mysql_shards(2)
-        .fast(true)
-        .start()
-        .await
-        .unwrap();
+    let topo = topology().await;
     let proxy = Proxy::start(&topo, None);
     let mut conn = proxy.conn().await;
     // 1,200 distinct texts, each prepared and executed once (pool_size = 4).
@@ -369,12 +330,7 @@ async fn server_side_statements_per_connection_are_capped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_clients_settings_never_reach_another() {
-    let topo = Topology::builder()
-        .mysql_shards(2)
-        .fast(true)
-        .start()
-        .await
-        .unwrap();
+    let topo = topology().await;
     let proxy = Proxy::start(&topo, None);
     // Clients whose only statement is a SET: their connections go back to the pool
     // carrying it.
@@ -387,9 +343,6 @@ async fn one_clients_settings_never_reach_another() {
         a.disconnect().await.unwrap();
     }
     // A transaction caps innodb_lock_wait_timeout on its branches, then puts it back.
-    for s in topo.mysql_shards() {
-        s.primary().execute(SCHEMA).await.unwrap();
-    }
     let mut t = proxy.conn().await;
     t.query_drop("BEGIN").await.unwrap();
     for k in [key_on(0, 70), key_on(1, 70)] {

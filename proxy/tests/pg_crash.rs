@@ -6,49 +6,38 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::num::NonZeroU32;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::process::ProxyProcess;
 use shardwire_router::hash::{shard_of, ShardKey};
-use shardwire_testbed::{PortLease, Topology};
+use shardwire_testbed::Topology;
 
 const SCHEMA: &str = "CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL)";
 
-struct Proxy {
-    child: Child,
-    lease: PortLease,
-}
+/// The binary on its own port, PostgreSQL frontend only, in front of `topo`.
+struct Proxy(ProxyProcess);
 
 impl Proxy {
     fn start(topo: &Topology, failpoint: Option<&str>) -> Proxy {
-        let lease = shardwire_testbed::lease_port().unwrap();
-        let mut toml = format!(
-            "[proxy]\npostgres_listen = \"127.0.0.1:{}\"\npool_size = 4\nrecovery_interval = \"100ms\"\ntwopc_grace = \"1s\"\n\n\
-             [[users]]\nname = \"app\"\npassword = \"app\"\n\n\
-             [[databases]]\nname = \"app\"\nprotocol = \"postgres\"\nbackend_user = \"postgres\"\n",
-            lease.port()
-        );
-        for shard in topo.pg_shards() {
-            toml.push_str(&format!(
-                "\n  [[databases.shards]]\n  primary = \"{}\"\n",
-                shard.primary().config_addr()
-            ));
-        }
-        toml.push_str("\n  [[databases.tables]]\n  name = \"accounts\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n");
-        let path = std::env::temp_dir().join(format!("shardwire-crash-{}.toml", lease.port()));
-        std::fs::write(&path, toml).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shardwire"));
-        cmd.args(["serve", "--config"])
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        match failpoint {
-            Some(p) => cmd.env("SHARDWIRE_FAILPOINT", p),
-            None => cmd.env_remove("SHARDWIRE_FAILPOINT"),
+        let toml = |port: u16, _admin: u16| {
+            let mut toml = format!(
+                "[proxy]\npostgres_listen = \"127.0.0.1:{port}\"\npool_size = 4\nrecovery_interval = \"100ms\"\ntwopc_grace = \"1s\"\n\n\
+                 [[users]]\nname = \"app\"\npassword = \"app\"\n\n\
+                 [[databases]]\nname = \"app\"\nprotocol = \"postgres\"\nbackend_user = \"postgres\"\n"
+            );
+            for shard in topo.pg_shards() {
+                toml.push_str(&format!(
+                    "\n  [[databases.shards]]\n  primary = \"{}\"\n",
+                    shard.primary().config_addr()
+                ));
+            }
+            toml.push_str("\n  [[databases.tables]]\n  name = \"accounts\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n");
+            toml
         };
-        let child = cmd.spawn().unwrap();
-        Proxy { child, lease }
+        Proxy(ProxyProcess::start(toml, failpoint))
     }
 
     async fn client(&self) -> tokio_postgres::Client {
@@ -56,7 +45,7 @@ impl Proxy {
         loop {
             let conn = format!(
                 "host=127.0.0.1 port={} user=app password=app dbname=app",
-                self.lease.port()
+                self.0.port.port()
             );
             match tokio_postgres::connect(&conn, tokio_postgres::NoTls).await {
                 Ok((client, connection)) => {
@@ -74,21 +63,7 @@ impl Proxy {
 
     /// Waits for the process to end (a failpoint aborted it).
     fn wait_dead(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if self.child.try_wait().unwrap().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("the proxy did not stop at its failpoint");
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.wait_dead();
     }
 }
 

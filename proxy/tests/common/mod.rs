@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod mysql;
+pub mod process;
 pub mod raw;
 
 use std::sync::mpsc;

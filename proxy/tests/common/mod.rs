@@ -70,6 +70,63 @@ impl Harness {
 /// Starts the topology and the proxy on a background runtime that lives as long as the
 /// process. Call once per binary (from a `OnceLock`).
 pub fn start(spec: Spec) -> Harness {
+    in_background(move || async move {
+        let admin_lease = spec.admin.then(|| shardwire_testbed::lease_port().unwrap());
+        let admin_line = admin_lease
+            .as_ref()
+            .map(|l| format!("admin_listen = \"127.0.0.1:{}\"\n", l.port()))
+            .unwrap_or_default();
+        let topo = Topology::builder()
+            .pg_shards(spec.shards)
+            .pg_replicas(spec.replicas)
+            .fast(true)
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("testbed: {e}"));
+        let mut toml = format!(
+                "[proxy]\npostgres_listen = \"127.0.0.1:0\"\n{admin_line}pool_size = {}\n{}\n\
+                 [[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
+                 [[databases]]\nname = \"app\"\nprotocol = \"postgres\"\nbackend_user = \"postgres\"\n",
+                spec.pool_size, spec.proxy_extra
+            );
+        for shard in topo.pg_shards() {
+            if !spec.schema.is_empty() {
+                shard.primary().execute(spec.schema).await.unwrap();
+            }
+            let replicas: Vec<String> = shard
+                .replicas()
+                .iter()
+                .map(|r| format!("\"{}\"", r.config_addr()))
+                .collect();
+            toml.push_str(&format!(
+                "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
+                shard.primary().config_addr(),
+                replicas.join(", ")
+            ));
+        }
+        toml.push_str(spec.tables);
+        let config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+        let handle = shardwire::server::start(config).await.unwrap();
+        let port = handle.postgres_addr.unwrap().port();
+        let harness = Harness {
+            topo,
+            port,
+            config_toml: toml,
+            admin_port: admin_lease.as_ref().map(|l| l.port()),
+            _admin_lease: admin_lease,
+        };
+        (harness, handle)
+    })
+}
+
+/// Runs `start` on a runtime of its own that lives as long as the process (each
+/// `#[tokio::test]` has its own runtime, which must not own the proxy's tasks), and
+/// returns what it made once the proxy it started is serving.
+pub fn in_background<T, F>(start: impl FnOnce() -> F + Send + 'static) -> T
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = (T, shardwire::server::ProxyHandle)>,
+{
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -78,56 +135,13 @@ pub fn start(spec: Spec) -> Harness {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let admin_lease = spec.admin.then(|| shardwire_testbed::lease_port().unwrap());
-            let admin_line = admin_lease
-                .as_ref()
-                .map(|l| format!("admin_listen = \"127.0.0.1:{}\"\n", l.port()))
-                .unwrap_or_default();
-            let topo = Topology::builder()
-                .pg_shards(spec.shards)
-                .pg_replicas(spec.replicas)
-                .fast(true)
-                .start()
-                .await
-                .unwrap_or_else(|e| panic!("testbed: {e}"));
-            let mut toml = format!(
-                "[proxy]\npostgres_listen = \"127.0.0.1:0\"\n{admin_line}pool_size = {}\n{}\n\
-                 [[users]]\nname = \"app\"\npassword = \"app\"\nadmin = true\n\n\
-                 [[databases]]\nname = \"app\"\nprotocol = \"postgres\"\nbackend_user = \"postgres\"\n",
-                spec.pool_size, spec.proxy_extra
-            );
-            for shard in topo.pg_shards() {
-                if !spec.schema.is_empty() {
-                    shard.primary().execute(spec.schema).await.unwrap();
-                }
-                let replicas: Vec<String> = shard
-                    .replicas()
-                    .iter()
-                    .map(|r| format!("\"{}\"", r.config_addr()))
-                    .collect();
-                toml.push_str(&format!(
-                    "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
-                    shard.primary().config_addr(),
-                    replicas.join(", ")
-                ));
-            }
-            toml.push_str(spec.tables);
-            let config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-            let handle = shardwire::server::start(config).await.unwrap();
-            let port = handle.postgres_addr.unwrap().port();
-            tx.send(Harness {
-                topo,
-                port,
-                config_toml: toml,
-                admin_port: admin_lease.as_ref().map(|l| l.port()),
-                _admin_lease: admin_lease,
-            })
-            .unwrap();
+            let (made, handle) = start().await;
+            tx.send(made).unwrap();
             // Serve for the rest of the process.
             handle.wait().await;
         });
     });
-    rx.recv().expect("harness started")
+    rx.recv().expect("the harness started")
 }
 
 /// Runs a client program (psql, pgbench) with the proxy's password; returns its output.

@@ -1,8 +1,6 @@
 //! The MySQL side of the fixtures: MariaDB shards (with replicas) from the test bed and
 //! an in-process proxy with its MySQL frontend on them.
 
-use std::sync::mpsc;
-
 use shardwire_conf::Config;
 use shardwire_testbed::Topology;
 
@@ -58,56 +56,46 @@ impl MyHarness {
 
 /// Starts MariaDB shards and the proxy on a runtime that lives as long as the process.
 pub fn start_mysql(spec: MySpec) -> MyHarness {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let topo = Topology::builder()
-                .mysql_shards(spec.shards)
-                .mysql_replicas(spec.replicas)
-                .fast(true)
-                .start()
-                .await
-                .unwrap_or_else(|e| panic!("testbed: {e}"));
-            let mut toml = format!(
-                "[proxy]\nmysql_listen = \"127.0.0.1:0\"\npool_size = {}\n{}\n{USERS}\
+    super::in_background(move || async move {
+        let topo = Topology::builder()
+            .mysql_shards(spec.shards)
+            .mysql_replicas(spec.replicas)
+            .fast(true)
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("testbed: {e}"));
+        let mut toml = format!(
+            "[proxy]\nmysql_listen = \"127.0.0.1:0\"\npool_size = {}\n{}\n{USERS}\
                  [[databases]]\nname = \"app\"\nprotocol = \"mysql\"\n\
                  backend_user = \"app\"\nbackend_password = \"app\"\n",
-                spec.pool_size, spec.proxy_extra
-            );
-            for shard in topo.mysql_shards() {
-                if !spec.schema.is_empty() {
-                    shard.primary().execute(spec.schema).await.unwrap();
-                }
-                let replicas: Vec<String> = shard
-                    .replicas()
-                    .iter()
-                    .map(|r| format!("\"{}\"", r.config_addr()))
-                    .collect();
-                toml.push_str(&format!(
-                    "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
-                    shard.primary().config_addr(),
-                    replicas.join(", ")
-                ));
+            spec.pool_size, spec.proxy_extra
+        );
+        for shard in topo.mysql_shards() {
+            if !spec.schema.is_empty() {
+                shard.primary().execute(spec.schema).await.unwrap();
             }
-            toml.push_str(spec.tables);
-            let config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-            let handle = shardwire::server::start(config).await.unwrap();
-            let port = handle.mysql_addr.unwrap().port();
-            tx.send(MyHarness {
-                topo,
-                port,
-                config_toml: toml,
-            })
-            .unwrap();
-            handle.wait().await;
-        });
-    });
-    rx.recv().expect("MySQL harness started")
+            let replicas: Vec<String> = shard
+                .replicas()
+                .iter()
+                .map(|r| format!("\"{}\"", r.config_addr()))
+                .collect();
+            toml.push_str(&format!(
+                "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
+                shard.primary().config_addr(),
+                replicas.join(", ")
+            ));
+        }
+        toml.push_str(spec.tables);
+        let config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+        let handle = shardwire::server::start(config).await.unwrap();
+        let port = handle.mysql_addr.unwrap().port();
+        let harness = MyHarness {
+            topo,
+            port,
+            config_toml: toml,
+        };
+        (harness, handle)
+    })
 }
 
 /// Rows of `sql` on a node, as text.

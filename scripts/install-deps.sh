@@ -6,7 +6,9 @@
 # --no-install-recommends --no-upgrade, and services are kept from starting.
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client sysbench procps util-linux)
+# docker-compose (1.29, Debian's): validates docker/docker-compose.yml; no engine needed.
+packages=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client sysbench procps util-linux
+    docker-compose)
 if [[ "${1:-}" == "--bench" ]]; then
     packages+=(pgbouncer curl)
 fi

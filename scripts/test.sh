@@ -13,6 +13,15 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== docker compose config"
+if docker compose version >/dev/null 2>&1; then
+    docker compose -f docker/docker-compose.yml config -q
+elif command -v docker-compose >/dev/null; then
+    docker-compose -f docker/docker-compose.yml config -q
+else
+    echo "neither docker compose nor docker-compose is installed: compose file not checked" >&2
+fi
+
 echo "== cargo test"
 cargo test --workspace --locked
 

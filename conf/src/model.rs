@@ -73,6 +73,9 @@ pub struct ProxyConfig {
     pub pool_timeout: Duration,
     /// How PostgreSQL clients authenticate: SCRAM-SHA-256 (default) or md5.
     pub auth_method: AuthMethod,
+    /// Requests taking longer are logged (at `warn`, statement text with its literals
+    /// replaced by placeholders); 0 disables the slow-query log (default 1s).
+    pub slow_query_threshold: Duration,
 }
 
 impl Default for ProxyConfig {
@@ -94,6 +97,7 @@ impl Default for ProxyConfig {
             transaction_lock_timeout: Duration::from_secs(10),
             pool_timeout: Duration::from_secs(5),
             auth_method: AuthMethod::default(),
+            slow_query_threshold: Duration::from_secs(1),
         }
     }
 }

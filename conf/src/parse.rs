@@ -31,6 +31,7 @@ const PROXY_KEYS: &[&str] = &[
     "transaction_lock_timeout",
     "pool_timeout",
     "auth_method",
+    "slow_query_threshold",
 ];
 const USER_KEYS: &[&str] = &[
     "name",
@@ -107,6 +108,9 @@ fn proxy(s: &Section) -> Result<ProxyConfig> {
         pool_timeout: s
             .opt_duration("pool_timeout")?
             .unwrap_or(default.pool_timeout),
+        slow_query_threshold: s
+            .opt_duration("slow_query_threshold")?
+            .unwrap_or(default.slow_query_threshold),
         auth_method: s
             .opt_parsed("auth_method", str::parse::<AuthMethod>)?
             .unwrap_or(default.auth_method),

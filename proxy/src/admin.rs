@@ -1,8 +1,8 @@
-//! The admin views (`SHOW shardwire.shards | replicas | pools | stats`, DESIGN §8) as
-//! columns and text rows, for both frontends to send in their own result formats. Each
-//! frontend describes its logical database as a [`DatabaseView`]; what the rows say
-//! comes from the pools, the replica monitor and the router, read at the moment of the
-//! statement.
+//! The admin console of DESIGN §8 for both frontends: the views (`SHOW shardwire.shards |
+//! replicas | pools | stats | clients`) as columns and text rows, which each frontend sends
+//! in its own result format, and `RELOAD shardwire`. Each frontend describes its logical
+//! database as a [`DatabaseView`]; what the rows say comes from the pools, the replica
+//! monitor, the router and the client registry, read at the moment of the statement.
 
 use std::sync::Arc;
 
@@ -10,15 +10,18 @@ use shardwire_router::RouterStats;
 
 use crate::backend::pg::NodeInfo;
 use crate::backend::pool::{NodePool, ServerConnection};
+use crate::clients::ClientRegistry;
 use crate::cluster::ShardRuntime;
 use crate::consistency::ShardView;
+use crate::live::{LiveCluster, ReloadOutcome};
 
 /// The views, by their `SHOW` name.
-pub const VIEWS: [&str; 4] = [
+pub const VIEWS: [&str; 5] = [
     "shardwire.shards",
     "shardwire.replicas",
     "shardwire.pools",
     "shardwire.stats",
+    "shardwire.clients",
 ];
 
 /// One node as a view sees it.
@@ -85,6 +88,16 @@ pub fn columns(name: &str) -> &'static [&'static str] {
             "max_size",
             "waiting",
         ],
+        "shardwire.clients" => &[
+            "id",
+            "protocol",
+            "user",
+            "database",
+            "address",
+            "state",
+            "connected_s",
+            "requests",
+        ],
         _ => &[
             "database",
             "simple_hits",
@@ -97,10 +110,27 @@ pub fn columns(name: &str) -> &'static [&'static str] {
     }
 }
 
-/// The rows of view `name` for `db`, as text (`None` for unknown values).
-pub fn rows(name: &str, db: &DatabaseView) -> Vec<Vec<Option<String>>> {
+/// The rows of view `name` for `db` (and, for `shardwire.clients`, every client of the
+/// proxy), as text (`None` for unknown values).
+pub fn rows(name: &str, db: &DatabaseView, clients: &ClientRegistry) -> Vec<Vec<Option<String>>> {
     let text = |v: &dyn ToString| Some(v.to_string());
     match name {
+        "shardwire.clients" => clients
+            .list()
+            .into_iter()
+            .map(|c| {
+                vec![
+                    text(&c.id),
+                    text(&c.protocol),
+                    Some(c.user),
+                    Some(c.database),
+                    text(&c.peer),
+                    text(&c.state.as_str()),
+                    Some(format!("{:.1}", c.connected_secs)),
+                    text(&c.requests),
+                ]
+            })
+            .collect(),
         "shardwire.shards" => db
             .shards
             .iter()
@@ -110,8 +140,7 @@ pub fn rows(name: &str, db: &DatabaseView) -> Vec<Vec<Option<String>>> {
                     text(&s.index),
                     text(&s.primary.node.name),
                     text(&s.primary.node.addr),
-                    // Known from the monitor only for shards with replicas.
-                    (!s.replicas.is_empty()).then(|| s.monitor.primary.healthy.to_string()),
+                    text(&s.monitor.primary.healthy),
                     text(&s.replicas.len()),
                 ]
             })
@@ -205,5 +234,50 @@ impl DatabaseView {
                 .collect(),
             router,
         }
+    }
+}
+
+/// Why `RELOAD shardwire` changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReloadRefused {
+    /// The user is not an admin.
+    NotAdmin,
+    /// The new config is invalid or may not replace the running one; the message names
+    /// the key at fault.
+    Invalid(String),
+}
+
+impl ReloadRefused {
+    /// The message for the client.
+    pub fn message(&self) -> String {
+        match self {
+            ReloadRefused::NotAdmin => {
+                "shardwire: RELOAD shardwire is for users with admin = true".to_string()
+            }
+            ReloadRefused::Invalid(e) => {
+                format!("shardwire: configuration not reloaded, the running one stays: {e}")
+            }
+        }
+    }
+}
+
+/// `RELOAD shardwire` (or `SET shardwire.reload`) from a client.
+pub async fn reload(live: &LiveCluster, admin: bool) -> Result<ReloadOutcome, ReloadRefused> {
+    if !admin {
+        return Err(ReloadRefused::NotAdmin);
+    }
+    live.reload().await.map_err(|e| {
+        tracing::error!(error = %e, "RELOAD: configuration not reloaded; the running one stays");
+        ReloadRefused::Invalid(e)
+    })
+}
+
+/// Whether a statement asks for a reload.
+pub fn is_reload(kind: &shardwire_router::StatementKind) -> bool {
+    use shardwire_router::{SetCommand, StatementKind};
+    match kind {
+        StatementKind::Reload => true,
+        StatementKind::Set(SetCommand::Assign { name, .. }) => name == "shardwire.reload",
+        _ => false,
     }
 }

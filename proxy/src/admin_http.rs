@@ -14,16 +14,17 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::cluster::Cluster;
+use crate::live::LiveCluster;
 
 /// How long `/health` waits for a primary to accept a connection.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Clusters whose primaries `/health` checks (every proxy started in this process).
-static CLUSTERS: Mutex<Vec<Weak<Cluster>>> = Mutex::new(Vec::new());
+/// Proxies whose primaries `/health` checks and whose pools `/metrics` reports (every
+/// proxy started in this process).
+static CLUSTERS: Mutex<Vec<Weak<LiveCluster>>> = Mutex::new(Vec::new());
 
-/// Adds a running proxy's cluster to what `/health` checks.
-pub fn watch(cluster: &Arc<Cluster>) {
+/// Adds a running proxy to what `/health` checks and `/metrics` reports.
+pub fn watch(cluster: &Arc<LiveCluster>) {
     let mut clusters = CLUSTERS.lock().unwrap_or_else(|e| e.into_inner());
     clusters.retain(|c| c.strong_count() > 0);
     clusters.push(Arc::downgrade(cluster));
@@ -70,7 +71,10 @@ async fn answer(mut stream: TcpStream, handle: &PrometheusHandle) -> std::io::Re
     let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
     let path = path.split('?').next().unwrap_or("");
     let (status, content_type, body) = match (method, path) {
-        ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4", handle.render()),
+        ("GET", "/metrics") => {
+            publish_pool_gauges();
+            ("200 OK", "text/plain; version=0.0.4", handle.render())
+        }
         ("GET", "/health") => {
             let down = unreachable_primaries().await;
             if down.is_empty() {
@@ -104,14 +108,45 @@ async fn answer(mut stream: TcpStream, handle: &PrometheusHandle) -> std::io::Re
     stream.shutdown().await
 }
 
-/// The shard primaries (by node name) that do not accept a TCP connection in time.
-async fn unreachable_primaries() -> Vec<String> {
-    let clusters: Vec<Arc<Cluster>> = CLUSTERS
+/// The current clusters of the watched proxies.
+fn clusters() -> Vec<Arc<crate::cluster::Cluster>> {
+    CLUSTERS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
         .filter_map(Weak::upgrade)
-        .collect();
+        .map(|live| live.load())
+        .collect()
+}
+
+/// Sets `pool_connections` from every pool's occupancy, just before a scrape.
+fn publish_pool_gauges() {
+    for cluster in clusters() {
+        let pg = cluster.databases().flat_map(|db| {
+            db.shards
+                .iter()
+                .flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))
+                .map(|p| (p.node().name.clone(), p.status()))
+                .collect::<Vec<_>>()
+        });
+        let my = cluster.mysql_databases().flat_map(|db| {
+            db.shards
+                .iter()
+                .flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))
+                .map(|p| (p.node().name.clone(), p.status()))
+                .collect::<Vec<_>>()
+        });
+        for (node, status) in pg.chain(my) {
+            let idle = status.available as u32;
+            let active = (status.size as u32).saturating_sub(idle);
+            crate::metrics::pool_connections(&node, active, idle);
+        }
+    }
+}
+
+/// The shard primaries (by node name) that do not accept a TCP connection in time.
+async fn unreachable_primaries() -> Vec<String> {
+    let clusters = clusters();
     let mut probes = tokio::task::JoinSet::new();
     for cluster in &clusters {
         let nodes = cluster

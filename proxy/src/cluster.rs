@@ -39,12 +39,17 @@ pub struct DatabaseRuntime {
     pub router: Router,
     /// Its shards, in order.
     pub shards: Vec<ShardRuntime>,
-    /// Prepared statements shared by all sessions (server-side names).
-    pub statements: StatementRegistry,
+    /// Prepared statements shared by all sessions (server-side names); kept across
+    /// reloads, as the server connections that know these names are.
+    pub statements: Arc<StatementRegistry>,
     /// ParameterStatus values reported by shard 0, sent to clients at startup.
     server_params: OnceCell<Vec<(String, String)>>,
     /// `proxy.transaction_lock_timeout` in milliseconds (0: not set).
     pub transaction_lock_timeout_ms: u128,
+    /// Its `query_duration_seconds` histogram.
+    pub query_duration: metrics::Histogram,
+    /// `proxy.slow_query_threshold` (0: no slow-query log).
+    pub slow_query_threshold: std::time::Duration,
 }
 
 impl DatabaseRuntime {
@@ -69,28 +74,69 @@ impl DatabaseRuntime {
 }
 
 /// The shards of `db`: a pool per node (connections open lazily) and a monitor each.
-fn shard_runtimes<C: ServerConnection>(db: &Database, config: &Config) -> Vec<ShardRuntime<C>> {
-    let pool = |i: usize, role: &str, addr: &shardwire_conf::NodeAddr| {
-        let node = Arc::new(NodeInfo::new(db, i, role, addr));
-        NodePool::new(
-            node,
-            config.proxy.pool_size as usize,
-            config.proxy.pool_timeout,
-        )
-    };
+/// With `previous` (the same database before a reload, and the config it ran), a node
+/// reached the same way keeps its pool, and a shard whose nodes are all unchanged keeps its
+/// monitor, so a reload drops no connection and no replica knowledge it need not drop.
+fn shard_runtimes<C: ServerConnection>(
+    db: &Database,
+    config: &Config,
+    previous: Option<(&[ShardRuntime<C>], &Config)>,
+) -> Vec<ShardRuntime<C>> {
+    let pools_kept = previous.is_some_and(|(_, old)| {
+        old.proxy.pool_size == config.proxy.pool_size
+            && old.proxy.pool_timeout == config.proxy.pool_timeout
+    });
+    let monitors_kept = previous.is_some_and(|(_, old)| {
+        old.proxy.monitor_interval == config.proxy.monitor_interval
+            && old.proxy.max_replica_lag == config.proxy.max_replica_lag
+    });
     db.shards
         .iter()
         .enumerate()
-        .map(|(i, shard)| ShardRuntime {
-            index: i as u32,
-            primary: pool(i, "primary", &shard.primary),
-            replicas: shard
+        .map(|(i, shard)| {
+            let before = previous.and_then(|(shards, _)| shards.get(i));
+            let pool = |role: &str, addr: &shardwire_conf::NodeAddr| {
+                let node = Arc::new(NodeInfo::new(db, i, role, addr));
+                crate::metrics::backend_errors_at_zero(&node.name);
+                let kept = before.filter(|_| pools_kept).and_then(|b| {
+                    std::iter::once(&b.primary)
+                        .chain(&b.replicas)
+                        .find(|p| p.node().same_node(&node))
+                });
+                match kept {
+                    Some(pool) => pool.clone(),
+                    None => NodePool::new(
+                        node,
+                        config.proxy.pool_size as usize,
+                        config.proxy.pool_timeout,
+                    ),
+                }
+            };
+            let primary = pool("primary", &shard.primary);
+            let replicas: Vec<NodePool<C>> = shard
                 .replicas
                 .iter()
                 .enumerate()
-                .map(|(r, addr)| pool(i, &format!("replica{r}"), addr))
-                .collect(),
-            monitor: Arc::new(ShardMonitor::new(shard.replicas.len())),
+                .map(|(r, addr)| pool(&format!("replica{r}"), addr))
+                .collect();
+            let same_nodes = |b: &ShardRuntime<C>| {
+                b.primary.node().same_node(primary.node())
+                    && b.replicas.len() == replicas.len()
+                    && b.replicas
+                        .iter()
+                        .zip(&replicas)
+                        .all(|(x, y)| x.node().same_node(y.node()))
+            };
+            let monitor = match before.filter(|b| monitors_kept && same_nodes(b)) {
+                Some(b) => b.monitor.clone(),
+                None => Arc::new(ShardMonitor::new(replicas.len())),
+            };
+            ShardRuntime {
+                index: i as u32,
+                primary,
+                replicas,
+                monitor,
+            }
         })
         .collect()
 }
@@ -110,11 +156,19 @@ pub struct MyDatabaseRuntime {
     /// `proxy.transaction_lock_timeout` in whole seconds, at least 1 (0: not set), for
     /// `innodb_lock_wait_timeout` in transactions.
     pub transaction_lock_timeout_secs: u64,
+    /// Its `query_duration_seconds` histogram.
+    pub query_duration: metrics::Histogram,
+    /// `proxy.slow_query_threshold` (0: no slow-query log).
+    pub slow_query_threshold: std::time::Duration,
 }
 
 impl MyDatabaseRuntime {
-    fn build(db: &Database, config: &Config) -> MyDatabaseRuntime {
-        let shards = shard_runtimes(db, config);
+    fn build(
+        db: &Database,
+        config: &Config,
+        previous: Option<(&[MyShardRuntime], &Config)>,
+    ) -> MyDatabaseRuntime {
+        let shards = shard_runtimes(db, config, previous);
         MyDatabaseRuntime {
             config: db.clone(),
             router: Router::new(Schema::from_database(db), Dialect::MySql),
@@ -123,6 +177,8 @@ impl MyDatabaseRuntime {
                 d if d.is_zero() => 0,
                 d => d.as_secs_f64().ceil().max(1.0) as u64,
             },
+            query_duration: crate::metrics::query_duration(&db.name),
+            slow_query_threshold: config.proxy.slow_query_threshold,
         }
     }
 
@@ -160,22 +216,35 @@ pub struct Cluster {
 impl Cluster {
     /// Builds pools (connections open lazily) and routers. Must run inside a tokio runtime.
     pub fn build(config: Config) -> Result<Cluster, String> {
+        Cluster::build_from(config, None)
+    }
+
+    /// Builds the cluster of `config`, keeping from `previous` (the running cluster, on a
+    /// reload) the pools, monitors and statement registries of what did not change.
+    pub fn build_from(config: Config, previous: Option<&Cluster>) -> Result<Cluster, String> {
         let mut databases = HashMap::new();
         let mut mysql_databases = HashMap::new();
         for db in &config.databases {
             if db.protocol == Protocol::Mysql {
-                let runtime = MyDatabaseRuntime::build(db, &config);
+                let before = previous.and_then(|p| {
+                    p.mysql_database(&db.name)
+                        .map(|d| (d.shards.as_slice(), &p.config))
+                });
+                let runtime = MyDatabaseRuntime::build(db, &config, before);
                 mysql_databases.insert(db.name.clone(), Arc::new(runtime));
                 continue;
             }
-            let shards = shard_runtimes(db, &config);
+            let before = previous.and_then(|p| p.database(&db.name).map(|d| (d, &p.config)));
+            let shards = shard_runtimes(db, &config, before.map(|(d, c)| (d.shards.as_slice(), c)));
             let runtime = DatabaseRuntime {
                 router: Router::new(Schema::from_database(db), Dialect::Postgres),
                 config: db.clone(),
                 shards,
-                statements: StatementRegistry::default(),
+                statements: before.map_or_else(Default::default, |(d, _)| d.statements.clone()),
                 server_params: OnceCell::new(),
                 transaction_lock_timeout_ms: config.proxy.transaction_lock_timeout.as_millis(),
+                query_duration: crate::metrics::query_duration(&db.name),
+                slow_query_threshold: config.proxy.slow_query_threshold,
             };
             databases.insert(db.name.clone(), Arc::new(runtime));
         }
@@ -225,5 +294,47 @@ impl Cluster {
     /// Every database of the PostgreSQL frontend.
     pub fn databases(&self) -> impl Iterator<Item = &Arc<DatabaseRuntime>> {
         self.databases.values()
+    }
+
+    /// Every shard monitor with the engine of its shard and the nodes it polls.
+    pub fn monitors(&self) -> Vec<MonitorSpec> {
+        let pg = self.databases().flat_map(|db| {
+            db.shards
+                .iter()
+                .map(|s| MonitorSpec::of(s, crate::monitor::Engine::Postgres))
+        });
+        let my = self.mysql_databases().flat_map(|db| {
+            db.shards
+                .iter()
+                .map(|s| MonitorSpec::of(s, crate::monitor::Engine::MariaDb))
+        });
+        pg.chain(my).collect()
+    }
+}
+
+/// What a monitor task needs: the shared monitor, its engine and its nodes.
+#[derive(Debug, Clone)]
+pub struct MonitorSpec {
+    /// The shard's monitor.
+    pub monitor: Arc<ShardMonitor>,
+    /// Which server the shard runs.
+    pub engine: crate::monitor::Engine,
+    /// The primary.
+    pub primary: Arc<NodeInfo>,
+    /// The replicas, in config order.
+    pub replicas: Vec<Arc<NodeInfo>>,
+}
+
+impl MonitorSpec {
+    fn of<C: ServerConnection>(
+        shard: &ShardRuntime<C>,
+        engine: crate::monitor::Engine,
+    ) -> MonitorSpec {
+        MonitorSpec {
+            monitor: shard.monitor.clone(),
+            engine,
+            primary: shard.primary.node().clone(),
+            replicas: shard.replicas.iter().map(|r| r.node().clone()).collect(),
+        }
     }
 }

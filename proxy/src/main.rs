@@ -93,7 +93,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve(load(cli.config.as_ref())?).await,
+            Command::Serve => serve(load(cli.config.as_ref())?, cli.config.clone()).await,
             Command::Check => cli_check::check(load(cli.config.as_ref())?).await,
             Command::Demo {
                 shards,
@@ -121,8 +121,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> Result<(), String> {
-    let handle = shardwire::server::start(config).await?;
+async fn serve(config: Config, source: Option<PathBuf>) -> Result<(), String> {
+    let handle = shardwire::server::start_with_source(config, source).await?;
+    tokio::spawn(reload_on_sighup(handle.live.clone()));
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("interrupted, shutting down");
@@ -130,4 +131,18 @@ async fn serve(config: Config) -> Result<(), String> {
         _ = handle.wait() => {}
     }
     Ok(())
+}
+
+/// SIGHUP re-reads the config file, as `RELOAD shardwire` does (PgBouncer's convention).
+async fn reload_on_sighup(live: std::sync::Arc<shardwire::live::LiveCluster>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot watch SIGHUP; reload with RELOAD shardwire instead");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        if let Err(e) = live.reload().await {
+            tracing::error!(error = %e, "SIGHUP: configuration not reloaded; the running one stays");
+        }
+    }
 }

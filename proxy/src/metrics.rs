@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use shardwire_conf::ReadConsistency;
+use shardwire_router::StatementKind;
 
 /// Reads by consistency level and where they were served.
 pub const CONSISTENCY_READS: &str = "shardwire_consistency_reads_total";
@@ -36,6 +37,14 @@ pub const SPREAD_WRITES: &str = "shardwire_spread_writes_total";
 pub const SCATTER_READS: &str = "shardwire_scatter_reads_total";
 /// How many shards each scattered read ran on.
 pub const SCATTER_SHARDS: &str = "shardwire_scatter_shards";
+
+/// Statements sent to a backend node, by database, shard, role (`primary` | `replica`)
+/// and kind (`read` | `write` | `ddl` | `other`).
+pub const QUERIES: &str = "shardwire_queries_total";
+/// Time from a client's request to the proxy's last answer byte, by database.
+pub const QUERY_DURATION: &str = "shardwire_query_duration_seconds";
+/// Server connections per node, by state (`active` = checked out, `idle`).
+pub const POOL_CONNECTIONS: &str = "shardwire_pool_connections";
 
 /// Client connections open, by frontend (`protocol` = `postgres` | `mysql`).
 pub const CLIENTS_CONNECTED: &str = "shardwire_clients_connected";
@@ -72,6 +81,14 @@ pub fn backend_error_kind(e: &std::io::Error) -> &'static str {
         | ErrorKind::UnexpectedEof
         | ErrorKind::NotConnected => "reset",
         _ => "other",
+    }
+}
+
+/// Shows a node's failure counters at 0 from the start, so alerts and dashboards see a
+/// series before the first failure.
+pub fn backend_errors_at_zero(node: &str) {
+    for kind in ["timeout", "reset", "refused", "other"] {
+        metrics::counter!(BACKEND_ERRORS, "node" => node.to_string(), "kind" => kind).increment(0);
     }
 }
 
@@ -163,4 +180,96 @@ pub fn transaction(outcome: &'static str, kind: &'static str) {
 pub fn spread_write(shards: usize) {
     metrics::counter!(SPREAD_WRITES).increment(1);
     metrics::histogram!(SCATTER_SHARDS, "kind" => "write").record(shards as f64);
+}
+
+/// A statement's kind as `queries_total` labels it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    /// Reads.
+    Read = 0,
+    /// Data changes.
+    Write = 1,
+    /// Schema changes.
+    Ddl = 2,
+    /// Transaction control, settings and utility commands.
+    Other = 3,
+}
+
+impl QueryKind {
+    const LABELS: [&'static str; 4] = ["read", "write", "ddl", "other"];
+
+    /// The label of a planned statement.
+    pub fn of(kind: &StatementKind) -> QueryKind {
+        match kind {
+            StatementKind::Read => QueryKind::Read,
+            StatementKind::Write => QueryKind::Write,
+            StatementKind::Ddl => QueryKind::Ddl,
+            _ => QueryKind::Other,
+        }
+    }
+}
+
+/// One node's `queries_total` counters, registered when its pool is made so counting a
+/// statement is an atomic add.
+#[derive(Clone)]
+pub struct QueryCounters {
+    by_kind: [Counter; 4],
+}
+
+impl QueryCounters {
+    /// The counters of the node of `database`, shard `shard`, in `role` (`primary`,
+    /// `replica0` … — replicas share the label `replica`).
+    pub fn new(database: &str, shard: usize, role: &str) -> QueryCounters {
+        let role = if role == "primary" {
+            "primary"
+        } else {
+            "replica"
+        };
+        let counter = |kind: &'static str| {
+            metrics::counter!(
+                QUERIES,
+                "database" => database.to_string(),
+                "shard" => shard.to_string(),
+                "role" => role,
+                "kind" => kind
+            )
+        };
+        QueryCounters {
+            by_kind: QueryKind::LABELS.map(counter),
+        }
+    }
+
+    /// Counts one statement sent to the node.
+    pub fn count(&self, kind: QueryKind) {
+        self.by_kind[kind as usize].increment(1);
+    }
+
+    /// Counts statements by kind (indexed by `QueryKind as usize`).
+    pub fn add(&self, per_kind: &[u64; 4]) {
+        for (counter, &n) in self.by_kind.iter().zip(per_kind) {
+            if n > 0 {
+                counter.increment(n);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for QueryCounters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QueryCounters")
+    }
+}
+
+/// The `query_duration_seconds` histogram of one logical database.
+pub fn query_duration(database: &str) -> Histogram {
+    metrics::histogram!(QUERY_DURATION, "database" => database.to_string())
+}
+
+/// Publishes a node's pool occupancy (called when `/metrics` is rendered, so the data
+/// path never touches these gauges).
+pub fn pool_connections(node: &str, active: u32, idle: u32) {
+    metrics::gauge!(POOL_CONNECTIONS, "node" => node.to_string(), "state" => "active")
+        .set(f64::from(active));
+    metrics::gauge!(POOL_CONNECTIONS, "node" => node.to_string(), "state" => "idle")
+        .set(f64::from(idle));
 }

@@ -8,6 +8,7 @@
 //! It is the control plane, so it uses tokio-postgres for PostgreSQL and a connection of
 //! its own for MariaDB; the data path never waits on it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,8 @@ use crate::consistency::{gtid_position, Lsn, NodeState, PositionHistory, ShardVi
 #[derive(Debug)]
 pub struct ShardMonitor {
     view: RwLock<Arc<ShardView>>,
+    /// Set when a reload replaced this shard's monitor: its task stops polling.
+    retired: AtomicBool,
 }
 
 impl ShardMonitor {
@@ -41,7 +44,20 @@ impl ShardMonitor {
                 },
                 replicas: vec![unknown; replicas],
             })),
+            retired: AtomicBool::new(false),
         }
+    }
+
+    /// Stops the monitor's task at its next tick (a reload replaced it). Its replicas are
+    /// published unhealthy first: a session still holding the old shard (until its
+    /// transaction ends) reads from the primary rather than trust a view nobody updates.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::Relaxed);
+        let mut view = (*self.view()).clone();
+        for replica in &mut view.replicas {
+            replica.healthy = false;
+        }
+        self.publish(view);
     }
 
     /// The latest snapshot.
@@ -74,9 +90,28 @@ struct Probe {
     node: Arc<NodeInfo>,
     engine: Engine,
     control: Option<Control>,
+    /// Whether the last poll reached it (`None` before the first poll).
+    was_up: Option<bool>,
 }
 
 impl Probe {
+    /// Publishes the node's `backend_up` and logs a change of state (one line per
+    /// transition, not per poll).
+    fn report_up(&mut self, up: bool) {
+        metrics::gauge!(crate::metrics::BACKEND_UP, "node" => self.node.name.clone())
+            .set(f64::from(u8::from(up)));
+        match (self.was_up, up) {
+            (Some(true) | None, false) => {
+                tracing::warn!(node = %self.node.name, addr = %self.node.addr, "backend down: the monitor cannot reach it")
+            }
+            (Some(false), true) => {
+                tracing::info!(node = %self.node.name, addr = %self.node.addr, "backend up again")
+            }
+            _ => {}
+        }
+        self.was_up = Some(up);
+    }
+
     /// The node's position: the primary's write position or a replica's replay position.
     async fn position(&mut self, primary: bool, timeout: Duration) -> Option<Lsn> {
         let dead = match &self.control {
@@ -178,7 +213,7 @@ async fn connect(node: &NodeInfo, timeout: Duration) -> Option<Client> {
     Some(client)
 }
 
-/// Polls one shard forever, publishing into `monitor`.
+/// Polls one shard until its monitor is retired, publishing into `monitor`.
 pub async fn run(
     monitor: Arc<ShardMonitor>,
     engine: Engine,
@@ -192,6 +227,7 @@ pub async fn run(
         node: primary,
         engine,
         control: None,
+        was_up: None,
     };
     let mut probes: Vec<Probe> = replicas
         .into_iter()
@@ -199,6 +235,7 @@ pub async fn run(
             node,
             engine,
             control: None,
+            was_up: None,
         })
         .collect();
     let mut history = PositionHistory::default();
@@ -206,6 +243,9 @@ pub async fn run(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        if monitor.retired.load(Ordering::Relaxed) {
+            return;
+        }
         let primary_lsn = primary.position(true, timeout).await;
         let now = Instant::now();
         if let Some(lsn) = primary_lsn {
@@ -220,8 +260,7 @@ pub async fn run(
                 _ => true,
             };
             let node = probe.node.name.clone();
-            metrics::gauge!(crate::metrics::BACKEND_UP, "node" => node.clone())
-                .set(f64::from(u8::from(replay.is_some())));
+            probe.report_up(replay.is_some());
             if let (Some(p), Some(r)) = (primary_lsn, replay) {
                 metrics::gauge!(crate::metrics::REPLICA_LAG_BYTES, "node" => node.clone())
                     .set(r.bytes_behind(p) as f64);
@@ -237,8 +276,10 @@ pub async fn run(
                 in_flight: 0,
             });
         }
-        metrics::gauge!(crate::metrics::BACKEND_UP, "node" => primary.node.name.clone())
-            .set(f64::from(u8::from(primary_lsn.is_some())));
+        primary.report_up(primary_lsn.is_some());
+        if monitor.retired.load(Ordering::Relaxed) {
+            return;
+        }
         monitor.publish(ShardView {
             primary: NodeState {
                 healthy: primary_lsn.is_some(),

@@ -102,18 +102,18 @@ pub fn in_doubt_rows(database: &str) -> Vec<Vec<Option<String>>> {
         .collect()
 }
 
-/// Runs [`recover_once`] now and then every `interval`, forever.
-pub async fn run(cluster: Arc<Cluster>, interval: Duration, grace: Duration) {
+/// Runs [`recover_once`] now and then every `recovery_interval` of the current config,
+/// forever.
+pub async fn run(live: Arc<crate::live::LiveCluster>) {
     for action in ["commit", "rollback"] {
         metrics::counter!(crate::metrics::TWOPC_RECOVERED, "action" => action).increment(0);
     }
     metrics::gauge!(crate::metrics::TWOPC_IN_DOUBT).set(0.0);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_problems = Vec::new();
     loop {
-        ticker.tick().await;
-        let problems = match recover_once(&cluster, grace).await {
+        // The current cluster each pass: a reload's new nodes and intervals apply.
+        let cluster = live.load();
+        let problems = match recover_once(&cluster, cluster.config.proxy.twopc_grace).await {
             Ok(_) => Vec::new(),
             Err(incomplete) => incomplete.problems,
         };
@@ -125,6 +125,9 @@ pub async fn run(cluster: Arc<Cluster>, interval: Duration, grace: Duration) {
             }
         }
         last_problems = problems;
+        let interval = cluster.config.proxy.recovery_interval;
+        drop(cluster);
+        tokio::time::sleep(interval).await;
     }
 }
 

@@ -2,6 +2,7 @@
 //! proxy is a [`ProxyHandle`], which tests and `shardwire demo` start in-process.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use shardwire_conf::Config;
@@ -9,7 +10,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::cancel::CancelRegistry;
+use crate::clients::ClientGuard;
 use crate::cluster::Cluster;
+use crate::live::LiveCluster;
 
 /// A running proxy; dropping it stops accepting (sessions in flight finish on their own).
 #[derive(Debug)]
@@ -18,8 +21,8 @@ pub struct ProxyHandle {
     pub postgres_addr: Option<SocketAddr>,
     /// Where the MySQL frontend listens, when enabled.
     pub mysql_addr: Option<SocketAddr>,
-    /// The shared run-time state.
-    pub cluster: Arc<Cluster>,
+    /// The running configuration (current cluster, reload, clients).
+    pub live: Arc<LiveCluster>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -28,10 +31,16 @@ impl Drop for ProxyHandle {
         for t in &self.tasks {
             t.abort();
         }
+        self.live.stop();
     }
 }
 
 impl ProxyHandle {
+    /// The current cluster.
+    pub fn cluster(&self) -> Arc<Cluster> {
+        self.live.load()
+    }
+
     /// Waits until the listeners stop (they run until the handle is dropped or the process
     /// ends).
     pub async fn wait(mut self) {
@@ -41,57 +50,42 @@ impl ProxyHandle {
     }
 }
 
-/// Starts the listeners of `config`. A listen port of 0 picks a free port (see
+/// Starts the listeners of `config`, which was not read from a file (so `RELOAD` has
+/// nothing to re-read). A listen port of 0 picks a free port (see
 /// [`ProxyHandle::postgres_addr`]).
 pub async fn start(config: Config) -> Result<ProxyHandle, String> {
-    let cluster = Arc::new(Cluster::build(config)?);
-    crate::startup_check::check(&cluster.config).await?;
-    crate::recovery::ensure_decision_tables(&cluster).await;
-    crate::admin_http::watch(&cluster);
-    if let Some(addr) = cluster.config.proxy.admin_listen {
+    start_with_source(config, None).await
+}
+
+/// Starts the listeners of `config`, read from `source`, which `RELOAD shardwire` and
+/// SIGHUP re-read.
+pub async fn start_with_source(
+    config: Config,
+    source: Option<PathBuf>,
+) -> Result<ProxyHandle, String> {
+    // Metric handles made before the recorder exists would count into nothing.
+    if let Some(addr) = config.proxy.admin_listen {
         crate::metrics::install(addr)?;
     }
+    let cluster = Cluster::build(config)?;
+    crate::startup_check::check(&cluster.config).await?;
+    crate::recovery::ensure_decision_tables(&cluster).await;
+    let live = LiveCluster::new(cluster, source);
+    crate::admin_http::watch(&live);
+    live.start_monitors();
+    let cluster = live.load();
     let cancels = Arc::new(CancelRegistry::default());
     let mut tasks = Vec::new();
     let mut postgres_addr = None;
     let mut mysql_addr = None;
-    for db in cluster.databases() {
-        for shard in db.shards.iter().filter(|s| !s.replicas.is_empty()) {
-            tasks.push(tokio::spawn(crate::monitor::run(
-                shard.monitor.clone(),
-                crate::monitor::Engine::Postgres,
-                shard.primary.node().clone(),
-                shard.replicas.iter().map(|r| r.node().clone()).collect(),
-                cluster.config.proxy.monitor_interval,
-                cluster.config.proxy.max_replica_lag,
-            )));
-        }
-    }
-    for db in cluster.mysql_databases() {
-        for shard in db.shards.iter().filter(|s| !s.replicas.is_empty()) {
-            tasks.push(tokio::spawn(crate::monitor::run(
-                shard.monitor.clone(),
-                crate::monitor::Engine::MariaDb,
-                shard.primary.node().clone(),
-                shard.replicas.iter().map(|r| r.node().clone()).collect(),
-                cluster.config.proxy.monitor_interval,
-                cluster.config.proxy.max_replica_lag,
-            )));
-        }
-    }
-    tasks.push(tokio::spawn(crate::recovery::run(
-        cluster.clone(),
-        cluster.config.proxy.recovery_interval,
-        cluster.config.proxy.twopc_grace,
-    )));
+    tasks.push(tokio::spawn(crate::recovery::run(live.clone())));
     if let Some(addr) = cluster.config.proxy.postgres_listen {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| format!("proxy.postgres_listen: cannot listen on {addr}: {e}"))?;
         postgres_addr = listener.local_addr().ok();
         tracing::info!(addr = %postgres_addr.unwrap_or(addr), "PostgreSQL frontend listening");
-        let cluster = cluster.clone();
-        tasks.push(tokio::spawn(accept_pg(listener, cluster, cancels)));
+        tasks.push(tokio::spawn(accept_pg(listener, live.clone(), cancels)));
     }
     if let Some(addr) = cluster.config.proxy.mysql_listen {
         let listener = TcpListener::bind(addr)
@@ -100,25 +94,26 @@ pub async fn start(config: Config) -> Result<ProxyHandle, String> {
         mysql_addr = listener.local_addr().ok();
         crate::frontend::mysql::prepare_rsa_keys(&cluster);
         tracing::info!(addr = %mysql_addr.unwrap_or(addr), "MySQL frontend listening");
-        tasks.push(tokio::spawn(accept_mysql(listener, cluster.clone())));
+        tasks.push(tokio::spawn(accept_mysql(listener, live.clone())));
     }
     Ok(ProxyHandle {
         postgres_addr,
         mysql_addr,
-        cluster,
+        live,
         tasks,
     })
 }
 
-async fn accept_mysql(listener: TcpListener, cluster: Arc<Cluster>) {
+async fn accept_mysql(listener: TcpListener, live: Arc<LiveCluster>) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                tracing::debug!(%peer, "MySQL client connected");
-                let cluster = cluster.clone();
+                let live = live.clone();
                 tokio::spawn(async move {
-                    crate::frontend::mysql::serve_client(stream, cluster).await;
-                    tracing::debug!(%peer, "MySQL client disconnected");
+                    let client = live.clients.connect("mysql", peer);
+                    tracing::info!(id = client.entry.id, %peer, protocol = "mysql", "client connected");
+                    crate::frontend::mysql::serve_client(stream, live, &client).await;
+                    log_disconnect(&client);
                 });
             }
             Err(e) => {
@@ -129,16 +124,17 @@ async fn accept_mysql(listener: TcpListener, cluster: Arc<Cluster>) {
     }
 }
 
-async fn accept_pg(listener: TcpListener, cluster: Arc<Cluster>, cancels: Arc<CancelRegistry>) {
+async fn accept_pg(listener: TcpListener, live: Arc<LiveCluster>, cancels: Arc<CancelRegistry>) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                tracing::debug!(%peer, "client connected");
-                let cluster = cluster.clone();
+                let live = live.clone();
                 let cancels = cancels.clone();
                 tokio::spawn(async move {
-                    crate::frontend::pg::serve_client(stream, cluster, cancels).await;
-                    tracing::debug!(%peer, "client disconnected");
+                    let client = live.clients.connect("postgres", peer);
+                    tracing::info!(id = client.entry.id, %peer, protocol = "postgres", "client connected");
+                    crate::frontend::pg::serve_client(stream, live, cancels, &client).await;
+                    log_disconnect(&client);
                 });
             }
             Err(e) => {
@@ -148,4 +144,18 @@ async fn accept_pg(listener: TcpListener, cluster: Arc<Cluster>, cancels: Arc<Ca
             }
         }
     }
+}
+
+/// The connection's closing line: who it was and how long it stayed.
+fn log_disconnect(client: &ClientGuard) {
+    let seen = client.entry.snapshot();
+    tracing::info!(
+        id = seen.id,
+        peer = %seen.peer,
+        user = %seen.user,
+        database = %seen.database,
+        requests = seen.requests,
+        seconds = format_args!("{:.3}", seen.connected_secs),
+        "client disconnected"
+    );
 }

@@ -924,3 +924,60 @@ async fn several_statements_need_client_multi_statements() {
     let (_, reply) = read_packet(&mut s).await.unwrap();
     assert_eq!(err_code(&reply), Some(1064), "{reply:?}");
 }
+
+#[tokio::test]
+async fn admin_console_in_mysql_result_sets_and_reload_errors() {
+    let h = harness();
+    let mut admin = h.conn().await;
+    let clients: Vec<mysql_async::Row> = admin.query("SHOW shardwire.clients").await.unwrap();
+    let columns: Vec<String> = clients[0]
+        .columns_ref()
+        .iter()
+        .map(|c| c.name_str().to_string())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "protocol",
+            "user",
+            "database",
+            "address",
+            "state",
+            "connected_s",
+            "requests"
+        ]
+    );
+    let mine = clients
+        .iter()
+        .filter(|r| {
+            r.get::<String, _>(1).as_deref() == Some("mysql")
+                && r.get::<String, _>(5).as_deref() == Some("active")
+        })
+        .count();
+    assert!(mine >= 1, "the asking connection is listed as active");
+    // This harness's proxy was started from a config value, not a file.
+    let err = admin.query_drop("RELOAD shardwire").await.unwrap_err();
+    match err {
+        mysql_async::Error::Server(e) => {
+            assert_eq!(e.code, 1105, "{}", e.message);
+            assert!(e.message.contains("without a config file"), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut plain = mysql_async::Conn::new(h.opts("sha2", "sha2pass"))
+        .await
+        .unwrap();
+    for statement in [
+        "RELOAD shardwire",
+        "SET shardwire.reload = 1",
+        "SHOW shardwire.pools",
+    ] {
+        match plain.query_drop(statement).await.unwrap_err() {
+            mysql_async::Error::Server(e) => assert_eq!(e.code, 1227, "{statement}: {}", e.message),
+            other => panic!("{statement}: {other:?}"),
+        }
+    }
+    plain.disconnect().await.unwrap();
+    admin.disconnect().await.unwrap();
+}

@@ -30,6 +30,9 @@ pub enum StatementKind {
     /// (unquoted). The proxy answers it itself: a client sees one logical database, so
     /// the name should be that database's (the backends' own database names may differ).
     Use(String),
+    /// `RELOAD shardwire`: the proxy re-reads its configuration (an admin statement,
+    /// answered by the proxy; `SET shardwire.reload` is the same request as a setting).
+    Reload,
     /// Schema changes: `CREATE`, `ALTER`, `DROP`, `COMMENT`, `GRANT`, `REVOKE` ….
     Ddl,
     /// Other commands: `VACUUM`, `ANALYZE`, `LISTEN`, `NOTIFY`, cursors, SQL-level

@@ -48,9 +48,16 @@ pub(crate) fn classify(text: &str) -> Option<Result<StatementKind, RouteError>> 
             "show" => show(&mut cursor),
             "discard" => discard(&mut cursor),
             "deallocate" => deallocate(&mut cursor),
+            "reload" => return reload(&mut cursor).map(Ok),
             _ => return None,
         };
     Some(kind)
+}
+
+/// `RELOAD shardwire`; anything else after `RELOAD` is not the proxy's and goes to the
+/// parser (which hands it to a backend to reject).
+pub(crate) fn reload(cursor: &mut Cursor<'_>) -> Option<StatementKind> {
+    (cursor.eat_word("shardwire") && cursor.at_end()).then_some(StatementKind::Reload)
 }
 
 /// `BEGIN [WORK | TRANSACTION] [modes]` / `START TRANSACTION [modes]`.

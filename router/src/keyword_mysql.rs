@@ -62,6 +62,7 @@ pub(crate) fn plan(schema: &Schema, text: &str, raw: &str) -> Option<StatementPl
         "show" => show(&mut cursor),
         "describe" | "desc" => Ok(fixed(StatementKind::Read, Target::Shard(0))),
         "use" => name(&mut cursor).map(|db| any_shard(StatementKind::Use(db))),
+        "reload" => return crate::keyword::reload(&mut cursor).map(any_shard),
         "xa" => Err(RouteError::unsupported(
             "distributed transactions are the proxy's own; XA commands from clients are \
              not supported",

@@ -199,3 +199,9 @@ fn other_words_take_the_parser_path() {
     assert!(planned("LOCK INSTANCE FOR BACKUP").is_none());
     assert!(planned("UNLOCK INSTANCE").is_none());
 }
+
+#[test]
+fn reload_shardwire_is_the_proxys() {
+    assert_eq!(kind("RELOAD shardwire"), StatementKind::Reload);
+    assert!(planned("RELOAD other").is_none());
+}

@@ -309,3 +309,13 @@ fn malformed_keyword_statements_are_syntax_errors() {
         }
     }
 }
+
+#[test]
+fn reload_shardwire_is_the_proxys_and_other_reloads_are_not() {
+    assert_eq!(ok("RELOAD shardwire"), StatementKind::Reload);
+    assert_eq!(ok("reload SHARDWIRE;"), StatementKind::Reload);
+    assert_eq!(ok("/* ops */ RELOAD shardwire"), StatementKind::Reload);
+    assert!(kind("RELOAD").is_none());
+    assert!(kind("RELOAD shardwire now").is_none());
+    assert!(kind("RELOAD config").is_none());
+}

@@ -86,6 +86,7 @@ const KEYWORD_STATEMENTS: &[&str] = &[
     "discard",
     "deallocate",
     "prepare",
+    "reload",
 ];
 
 /// First words of the MySQL statements the keyword fast path classifies (see
@@ -100,6 +101,7 @@ const MYSQL_KEYWORD_STATEMENTS: &[&str] = &[
     "set",
     "show",
     "use",
+    "reload",
     "xa",
     "lock",
     "unlock",

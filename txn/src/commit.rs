@@ -35,6 +35,16 @@ pub enum Failure {
     Lost(String),
 }
 
+/// For logs: a refusal shows its code only, since server messages may quote row values.
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused { code, .. } => write!(f, "refused with error {code}"),
+            Failure::Lost(reason) => write!(f, "connection lost: {reason}"),
+        }
+    }
+}
+
 /// One shard's side of a transaction, as the coordinator drives it.
 pub trait Participant {
     /// The shard.
@@ -159,6 +169,12 @@ pub async fn commit_deciding<P: Participant>(
         results.extend(rest.iter().map(|_| Err(Failure::Lost(String::new()))));
     }
     if let Some(failure) = results.iter().find_map(|r| r.clone().err()) {
+        tracing::info!(
+            gid = %decider_gid,
+            shards = ?shards,
+            reason = %failure,
+            "2PC decision: rollback (a participant did not prepare)"
+        );
         let undo = writers.iter_mut().zip(&results).map(|(p, r)| {
             let gid = gid_of(p.shard());
             let prepared = r.is_ok();
@@ -190,23 +206,35 @@ pub async fn commit_deciding<P: Participant>(
             }
             // Anything else (a lost connection, an error whose cause is unclear): the
             // decision may or may not have been made; recovery will finish either way.
-            failure => Outcome::Unknown {
-                gid: decider_gid.to_string(),
-                failure,
-            },
+            failure => {
+                tracing::warn!(
+                    gid = %decider_gid,
+                    shards = ?shards,
+                    reason = %failure,
+                    "2PC decision unknown: the decider was lost at the commit point; recovery finishes it"
+                );
+                Outcome::Unknown {
+                    gid: decider_gid.to_string(),
+                    failure,
+                }
+            }
         };
     }
+    tracing::info!(gid = %decider_gid, shards = ?shards, "2PC decision: commit");
     at(Point::Decided);
     // A failure from here on is recovery's to finish: the decision is durable.
     let mut commits: FuturesOrdered<_> = others
         .iter_mut()
         .map(|p| {
             let gid = gid_of(p.shard());
-            async move { p.commit_prepared(&gid).await }
+            async move { (p.commit_prepared(&gid).await, gid) }
         })
         .collect();
     let mut committed = 0;
-    while commits.next().await.is_some() {
+    while let Some((result, gid)) = commits.next().await {
+        if let Err(failure) = result {
+            tracing::warn!(%gid, reason = %failure, "2PC: committing a participant failed; recovery commits it");
+        }
         committed += 1;
         if committed == 1 {
             at(Point::CommittingRest);

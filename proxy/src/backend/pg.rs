@@ -30,6 +30,8 @@ pub struct NodeInfo {
     pub user: String,
     /// Backend password ("" for none).
     pub password: String,
+    /// Its `queries_total` counters.
+    pub queries: crate::metrics::QueryCounters,
 }
 
 impl NodeInfo {
@@ -47,7 +49,18 @@ impl NodeInfo {
             dbname: addr.dbname.clone(),
             user: db.backend_user.clone(),
             password: db.backend_password.clone(),
+            queries: crate::metrics::QueryCounters::new(&db.name, shard, role),
         }
+    }
+
+    /// Whether `other` is the same server reached the same way (so a pool may be kept
+    /// across a reload).
+    pub fn same_node(&self, other: &NodeInfo) -> bool {
+        self.name == other.name
+            && self.addr == other.addr
+            && self.dbname == other.dbname
+            && self.user == other.user
+            && self.password == other.password
     }
 }
 

@@ -92,6 +92,7 @@ pub struct NodePool<C: ServerConnection = ServerConn> {
     pool: Pool<Manager<C>>,
 }
 
+/// Another handle on the same pool (a reload keeps the pools of unchanged nodes).
 impl<C: ServerConnection> Clone for NodePool<C> {
     fn clone(&self) -> Self {
         NodePool {

@@ -4,4 +4,5 @@
 pub mod mysql;
 pub mod pg;
 pub mod replica_choice;
+pub mod slow_query;
 pub mod write_concern;

@@ -156,6 +156,26 @@ impl Session {
         }
     }
 
+    /// `RELOAD shardwire` / `SET shardwire.reload`: OK with the reload's notes as its
+    /// info text, or an error naming what is wrong with the new config.
+    pub(super) async fn reload(&mut self) {
+        match crate::admin::reload(&self.live, self.user.admin).await {
+            Ok(outcome) => {
+                let info = outcome.notes.join("; ");
+                reply::ok(self, 1, 0, 0, &info);
+            }
+            Err(refused) => {
+                let code = match refused {
+                    crate::admin::ReloadRefused::NotAdmin => {
+                        errcode::ER_SPECIFIC_ACCESS_DENIED_ERROR
+                    }
+                    crate::admin::ReloadRefused::Invalid(_) => errcode::ER_UNKNOWN_ERROR,
+                };
+                reply::err(self, 1, code, &refused.message());
+            }
+        }
+    }
+
     /// `SHOW shardwire.<name>`.
     pub(super) fn show_shardwire(&mut self, name: &str) {
         let short = name.trim_start_matches("shardwire.");
@@ -166,7 +186,7 @@ impl Session {
                 return;
             }
             let view = crate::admin::DatabaseView::of_mysql(&self.db);
-            let rows = crate::admin::rows(name, &view);
+            let rows = crate::admin::rows(name, &view, &self.live.clients);
             reply::rows(self, crate::admin::columns(name), &rows);
             return;
         }

@@ -1,6 +1,7 @@
 //! COM_QUERY: route the text, answer what the proxy owns (transaction control, session
 //! settings, `shardwire.*`), and run the rest on the shard (or shards) it needs.
 
+use crate::metrics::QueryKind;
 use std::sync::Arc;
 
 use shardwire_router::{Routed, StatementKind, TxnCommand};
@@ -79,8 +80,15 @@ impl Session {
             }
         };
         let statements = &routed.plan.statements;
+        self.query_kind = statements
+            .first()
+            .map_or(QueryKind::Other, |s| QueryKind::of(&s.kind));
         if statements.len() == 1 {
             let kind = statements[0].kind.clone();
+            if crate::admin::is_reload(&kind) {
+                self.reload().await;
+                return None;
+            }
             match kind {
                 StatementKind::Empty => {
                     reply::err(self, 1, errcode::ER_EMPTY_QUERY, "Query was empty");
@@ -391,6 +399,12 @@ impl Session {
         };
         self.running
             .set(Some((conn.node.clone(), conn.connection_id)));
+        let counted = if matches!(request, Request::Prepare { .. }) {
+            QueryKind::Other
+        } else {
+            self.query_kind
+        };
+        conn.node.queries.count(counted);
         if let Err(e) = conn.write(bytes).await {
             self.running.set(None);
             lost(self, &e);

@@ -19,9 +19,11 @@ use super::cancel::Registration;
 use super::reply;
 use super::statements::ClientStatement;
 use super::xa::ClientTxn;
-use crate::cluster::{Cluster, MyDatabaseRuntime, UserRuntime};
+use crate::clients::{ClientEntry, ClientGuard, ClientState};
+use crate::cluster::{MyDatabaseRuntime, UserRuntime};
 use crate::consistency::SessionToken;
 use crate::frontend::pg::settings::ShardwireSettings;
+use crate::live::LiveCluster;
 use crate::protocol::mysql::consts::{com, status};
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql_stream::{Packet, PacketReader, ReadError};
@@ -39,8 +41,12 @@ pub(super) struct Session {
     pub out: BytesMut,
     /// Capabilities in effect (the client's ∩ the proxy's).
     pub caps: u32,
-    /// The cluster.
-    pub cluster: Arc<Cluster>,
+    /// The running configuration.
+    pub live: Arc<LiveCluster>,
+    /// The generation `db` comes from.
+    pub generation: u64,
+    /// This client's entry in `SHOW shardwire.clients`.
+    pub client_entry: Arc<ClientEntry>,
     /// The logical database the client uses.
     pub db: Arc<MyDatabaseRuntime>,
     /// Who logged in.
@@ -79,6 +85,8 @@ pub(super) struct Session {
     pub implicit_transaction_allowed: bool,
     /// `SET TRANSACTION …` for the session's next transaction.
     pub next_transaction: Option<String>,
+    /// The kind of the statement being run, for `queries_total`.
+    pub query_kind: crate::metrics::QueryKind,
 }
 
 impl Session {
@@ -128,15 +136,19 @@ pub(super) enum Stop {
 }
 
 /// Serves one client connection until it quits.
-pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>) {
+pub async fn serve_client(stream: TcpStream, live: Arc<LiveCluster>, client: &ClientGuard) {
     let _ = stream.set_nodelay(true);
     let _connected = crate::metrics::ClientGauge::connected("mysql");
     let (r, w) = stream.into_split();
     let max_packet = super::startup::MAX_CLIENT_PACKET;
     let reader = PacketReader::new(r, max_packet);
-    let Some(mut session) = super::startup::login(reader, w, cluster).await else {
+    let Some(mut session) = super::startup::login(reader, w, live, client.entry.clone()).await
+    else {
         return;
     };
+    client
+        .entry
+        .logged_in(&session.user.name, &session.db.config.name);
     tracing::debug!(
         connection_id = session.connection_id,
         user = %session.user.name,
@@ -166,10 +178,15 @@ pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>) {
             let _ = session.flush().await;
             break;
         }
+        session.follow_reload();
+        let started = std::time::Instant::now();
+        session.client_entry.request_started();
+        let slow_text = session.statement_text(&packet);
         let stop = session.command(packet).await;
         if session.flush().await.is_err() {
             break;
         }
+        session.request_done(started, slow_text);
         if stop.is_some() {
             break;
         }
@@ -276,9 +293,10 @@ impl Session {
             );
             return;
         }
-        match self.cluster.mysql_database(name) {
+        match self.live.load().mysql_database(name) {
             Some(db) => {
                 self.db = db.clone();
+                self.client_entry.database_changed(name);
                 self.statements.clear();
                 reply::ok(self, 1, 0, 0, "");
             }
@@ -296,9 +314,10 @@ impl Session {
         self.statements.clear();
         self.autocommit = true;
         self.positions = SessionToken::default();
-        let proxy = &self.cluster.config.proxy;
+        let cluster = self.live.load();
+        let proxy = &cluster.config.proxy;
         self.shardwire = ShardwireSettings::new(
-            self.cluster
+            cluster
                 .config
                 .user(&self.user.name)
                 .and_then(|u| u.read_consistency)
@@ -317,10 +336,82 @@ impl Session {
         }
     }
 
+    /// Between transactions, moves to the cluster of the latest reload (if the database is
+    /// still configured; a removed one stays with its connected clients).
+    fn follow_reload(&mut self) {
+        let generation = self.live.generation();
+        if generation == self.generation
+            || self.txn.is_some()
+            || self.pinned.is_some()
+            || self.diagnostics.is_some()
+        {
+            return;
+        }
+        self.generation = generation;
+        if let Some(db) = self.live.load().mysql_database(&self.db.config.name) {
+            self.db = db.clone();
+        }
+    }
+
+    /// The SQL of a COM_QUERY or COM_STMT_EXECUTE, kept only while slow-query logging is
+    /// on (a cheap reference-counted copy; the text is only rendered for slow requests).
+    fn statement_text(&self, packet: &Packet) -> Option<StatementText> {
+        if self.db.slow_query_threshold.is_zero() {
+            return None;
+        }
+        let payload = packet.payload();
+        match payload.first() {
+            Some(&com::QUERY) => Some(StatementText::Query(packet.clone())),
+            Some(&com::STMT_EXECUTE) => {
+                let id = u32::from_le_bytes(payload.get(1..5)?.try_into().ok()?);
+                Some(StatementText::Prepared(
+                    self.statements.get(&id)?.sql.clone(),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Records a command's duration (histogram, slow-query log) and the client's state.
+    fn request_done(&self, started: std::time::Instant, text: Option<StatementText>) {
+        let elapsed = started.elapsed();
+        self.db.query_duration.record(elapsed.as_secs_f64());
+        crate::frontend::slow_query::check(
+            self.db.slow_query_threshold,
+            elapsed,
+            crate::frontend::slow_query::Requester {
+                protocol: "mysql",
+                user: &self.user.name,
+                database: &self.db.config.name,
+            },
+            &self.db.router,
+            || match text? {
+                StatementText::Query(packet) => {
+                    Some(String::from_utf8_lossy(&packet.payload()[1..]).into_owned())
+                }
+                StatementText::Prepared(sql) => Some(sql.to_string()),
+            },
+        );
+        self.client_entry
+            .set_state(if self.txn.is_some() || self.pinned.is_some() {
+                ClientState::IdleInTransaction
+            } else {
+                ClientState::Idle
+            });
+    }
+
     async fn close(mut self) {
         self.end_transaction_quietly().await;
         let _ = self.writer.shutdown().await;
     }
+}
+
+/// A request's statement, kept for the slow-query log.
+enum StatementText {
+    /// A COM_QUERY packet.
+    Query(Packet),
+    /// A prepared statement's text.
+    Prepared(Arc<str>),
 }
 
 /// Whether a statement is `SHOW WARNINGS`, `SHOW ERRORS` or `SHOW COUNT(*) …`.
@@ -339,11 +430,14 @@ pub(super) fn new_session(
     client: PacketReader<OwnedReadHalf>,
     writer: OwnedWriteHalf,
     caps: u32,
-    cluster: Arc<Cluster>,
+    live: Arc<LiveCluster>,
+    client_entry: Arc<ClientEntry>,
     db: Arc<MyDatabaseRuntime>,
     user: Arc<UserRuntime>,
     connection_id: u32,
 ) -> Session {
+    let generation = live.generation();
+    let cluster = live.load();
     let proxy = &cluster.config.proxy;
     let shardwire = ShardwireSettings::new(
         cluster
@@ -359,7 +453,9 @@ pub(super) fn new_session(
         writer,
         out: BytesMut::with_capacity(16 * 1024),
         caps,
-        cluster,
+        live,
+        generation,
+        client_entry,
         db,
         user,
         settings: Vec::new(),
@@ -378,5 +474,6 @@ pub(super) fn new_session(
         applying: None,
         implicit_transaction_allowed: true,
         next_transaction: None,
+        query_kind: crate::metrics::QueryKind::Other,
     }
 }

@@ -65,8 +65,10 @@ fn next_connection_id() -> u32 {
 pub(super) async fn login(
     mut reader: PacketReader<OwnedReadHalf>,
     mut writer: OwnedWriteHalf,
-    cluster: Arc<Cluster>,
+    live: Arc<crate::live::LiveCluster>,
+    client_entry: Arc<crate::clients::ClientEntry>,
 ) -> Option<Session> {
+    let cluster = live.load();
     let connection_id = next_connection_id();
     reader.set_limit(MAX_LOGIN_PACKET);
     let outcome = tokio::time::timeout(
@@ -93,11 +95,13 @@ pub(super) async fn login(
             return None;
         }
     };
+    drop(cluster);
     Some(new_session(
         reader,
         writer,
         caps,
-        cluster,
+        live,
+        client_entry,
         db,
         user,
         connection_id,

@@ -7,6 +7,7 @@
 //! which executes it saw before. Long data is kept by the proxy until the execute, then
 //! sent ahead of it to the connection that runs it.
 
+use crate::metrics::QueryKind;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -143,6 +144,11 @@ impl Session {
             unknown_statement(self, client_id, "EXECUTE");
             return None;
         };
+        self.query_kind = statement
+            .plan
+            .statements
+            .first()
+            .map_or(QueryKind::Other, |s| QueryKind::of(&s.kind));
         if session_statement(&statement.plan) {
             let mut payload = Vec::with_capacity(statement.sql.len() + 1);
             payload.push(com::QUERY);

@@ -232,6 +232,10 @@ impl Session {
         } else {
             self.deferred_begin.take()
         };
+        let mut per_kind = [0; 4];
+        for st in kinds().flatten() {
+            per_kind[crate::metrics::QueryKind::of(&st.kind) as usize] += 1;
+        }
         let end = loop {
             let (mut out, mut queue) = self.take_buffers();
             if !self.bind_to(shard, replica, &mut out, &mut queue).await {
@@ -262,6 +266,9 @@ impl Session {
             }
             self.hold_ready =
                 ends_with_sync && writes && replica.is_none() && self.write_concern_applies();
+            if let Some(bound) = &self.bound {
+                bound.conn.node.queries.add(&per_kind);
+            }
             let end = self.exchange(out, queue).await?;
             self.hold_ready = false;
             match end {
@@ -404,6 +411,7 @@ impl Session {
                         described: false,
                     }));
                 }
+                self.last_bound = Some(stmt.clone());
                 Ok(Item::Bind(frame, stmt))
             }
             frontend::DESCRIBE => {

@@ -134,7 +134,7 @@ impl Session {
                     build::row_description(&mut self.io.out, crate::admin::columns(name));
                 }
                 let view = crate::admin::DatabaseView::of_postgres(&self.db);
-                let rows = crate::admin::rows(name, &view);
+                let rows = crate::admin::rows(name, &view, &self.shared.live.clients);
                 for row in &rows {
                     let values: Vec<Option<&str>> = row.iter().map(Option::as_deref).collect();
                     build::data_row(&mut self.io.out, &values);
@@ -159,6 +159,13 @@ impl Session {
                     build::data_row(&mut self.io.out, &values);
                 }
                 build::command_complete(&mut self.io.out, &format!("SHOW {}", listed.len()));
+                true
+            }
+            kind if crate::admin::is_reload(kind) => {
+                self.error(
+                    sqlstate::FEATURE_NOT_SUPPORTED,
+                    "shardwire: RELOAD shardwire must be sent on its own as a simple query",
+                );
                 true
             }
             StatementKind::Set(cmd) if cmd.is_shardwire() => {
@@ -224,6 +231,7 @@ impl Session {
 /// `shardwire.*` settings.
 pub(super) fn is_proxy_setting(kind: &StatementKind) -> bool {
     match kind {
+        StatementKind::Reload => true,
         StatementKind::Set(cmd) => cmd.is_shardwire(),
         StatementKind::Show(name) => name.starts_with("shardwire."),
         _ => false,

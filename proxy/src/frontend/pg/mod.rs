@@ -27,7 +27,8 @@ use bytes::BytesMut;
 use tokio::net::TcpStream;
 
 use crate::cancel::CancelRegistry;
-use crate::cluster::Cluster;
+use crate::clients::ClientGuard;
+use crate::live::LiveCluster;
 use crate::protocol::pg::frame::{FrameReader, DEFAULT_MAX_FRAME};
 use params::SessionParams;
 use pump::ClientIo;
@@ -35,7 +36,12 @@ use session::Session;
 use settings::ShardwireSettings;
 
 /// Serves one client connection from accept to close.
-pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>, cancels: Arc<CancelRegistry>) {
+pub async fn serve_client(
+    stream: TcpStream,
+    live: Arc<LiveCluster>,
+    cancels: Arc<CancelRegistry>,
+    client: &ClientGuard,
+) {
     let _ = stream.set_nodelay(true);
     let _connected = crate::metrics::ClientGauge::connected("postgres");
     let (r, w) = stream.into_split();
@@ -45,6 +51,9 @@ pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>, cancels: Arc
         out: BytesMut::with_capacity(8 * 1024),
         sent: 0,
     };
+    // The cluster current at login; the session follows reloads at transaction boundaries.
+    let generation = live.generation();
+    let cluster = live.load();
     let Some(accepted) = startup::handshake(&mut io, &cluster, &cancels).await else {
         return;
     };
@@ -68,6 +77,10 @@ pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>, cancels: Arc
     if !startup::welcome(&mut io, &accepted, &params, registration.key()).await {
         return;
     }
+    client
+        .entry
+        .logged_in(&accepted.user.name, &accepted.db.config.name);
+    drop(cluster);
     let session = Session::new(
         io,
         accepted.db,
@@ -75,6 +88,11 @@ pub async fn serve_client(stream: TcpStream, cluster: Arc<Cluster>, cancels: Arc
         params,
         settings,
         registration.slot.clone(),
+        session::Shared {
+            live,
+            generation,
+            client: client.entry.clone(),
+        },
     );
     session.run().await;
     drop(registration);

@@ -19,8 +19,10 @@ use super::settings::ShardwireSettings;
 use super::statements::Statement;
 use crate::backend::pool::{self, PooledConn};
 use crate::cancel::CancelSlot;
+use crate::clients::{ClientEntry, ClientState};
 use crate::cluster::{DatabaseRuntime, UserRuntime};
 use crate::consistency::SessionToken;
+use crate::live::LiveCluster;
 use crate::protocol::pg::build::{self, Severity};
 use crate::protocol::pg::frame::{Frame, FrameError};
 use crate::protocol::pg::sqlstate;
@@ -49,6 +51,17 @@ pub(super) struct Bound {
 pub(super) enum End {
     /// The client left or must be disconnected; nothing more to send.
     Close,
+}
+
+/// What a session shares with the rest of the proxy.
+#[derive(Debug)]
+pub struct Shared {
+    /// The running configuration.
+    pub live: Arc<LiveCluster>,
+    /// The generation `db` comes from.
+    pub generation: u64,
+    /// This client's entry in `SHOW shardwire.clients`.
+    pub client: Arc<ClientEntry>,
 }
 
 /// A client session after authentication.
@@ -82,6 +95,8 @@ pub struct Session {
     pub(super) awaiting_sync: bool,
     pub(super) statements: HashMap<String, Arc<Statement>>,
     pub(super) unnamed: Option<Arc<Statement>>,
+    /// The statement of the batch's last Bind, for the slow-query log.
+    pub(super) last_bound: Option<Arc<Statement>>,
     pub(super) batch: Vec<Frame>,
     pub(super) cancel: Arc<CancelSlot>,
     /// Reused for what goes to the server, so a query costs no buffer allocation.
@@ -90,6 +105,7 @@ pub struct Session {
     pub(super) queue: VecDeque<Entry>,
     /// Hold the client's ReadyForQuery of the next exchange (write concern).
     pub(super) hold_ready: bool,
+    pub(super) shared: Shared,
 }
 
 impl Session {
@@ -101,6 +117,7 @@ impl Session {
         params: SessionParams,
         settings: ShardwireSettings,
         cancel: Arc<CancelSlot>,
+        shared: Shared,
     ) -> Session {
         Session {
             io,
@@ -120,11 +137,13 @@ impl Session {
             awaiting_sync: false,
             statements: HashMap::new(),
             unnamed: None,
+            last_bound: None,
             batch: Vec::new(),
             cancel,
             server_out: BytesMut::with_capacity(4096),
             queue: VecDeque::with_capacity(16),
             hold_ready: false,
+            shared,
         }
     }
 
@@ -141,8 +160,19 @@ impl Session {
                     break;
                 }
             };
+            self.follow_reload();
             let step = match frame.tag() {
-                frontend::QUERY => self.simple_query(frame).await,
+                frontend::QUERY => {
+                    let started = self.request_started();
+                    let query = frame.clone();
+                    let step = self.simple_query(frame).await;
+                    self.request_done(started, || {
+                        let body = query.body();
+                        let sql = body.strip_suffix(b"\0").unwrap_or(body);
+                        Some(String::from_utf8_lossy(sql).into_owned())
+                    });
+                    step
+                }
                 frontend::PARSE
                 | frontend::BIND
                 | frontend::DESCRIBE
@@ -161,7 +191,11 @@ impl Session {
                 }
                 frontend::SYNC | frontend::FLUSH => {
                     self.batch.push(frame);
-                    self.run_batch().await
+                    let started = self.request_started();
+                    let step = self.run_batch().await;
+                    let last = self.last_bound.take();
+                    self.request_done(started, || last.map(|s| s.sql.to_string()));
+                    step
                 }
                 frontend::TERMINATE => break,
                 // Leftovers of a COPY the server already ended; PostgreSQL ignores them too.
@@ -188,6 +222,56 @@ impl Session {
             }
         }
         self.finish();
+    }
+
+    /// Between transactions, moves to the cluster of the latest reload (if the database is
+    /// still configured; a removed one stays with its connected clients).
+    fn follow_reload(&mut self) {
+        let generation = self.shared.live.generation();
+        if generation == self.shared.generation || !self.between_transactions() {
+            return;
+        }
+        self.shared.generation = generation;
+        if let Some(db) = self.shared.live.load().database(&self.db.config.name) {
+            self.db = db.clone();
+        }
+    }
+
+    /// Nothing of a transaction or an unfinished exchange is held.
+    fn between_transactions(&self) -> bool {
+        self.bound.is_none()
+            && self.parked.is_empty()
+            && self.batch.is_empty()
+            && !self.awaiting_sync
+            && self.deferred_begin.is_none()
+            && !self.in_transaction()
+    }
+
+    fn request_started(&self) -> std::time::Instant {
+        self.shared.client.request_started();
+        std::time::Instant::now()
+    }
+
+    /// Records a request's duration (histogram, slow-query log) and the client's state.
+    fn request_done(&self, started: std::time::Instant, sql: impl FnOnce() -> Option<String>) {
+        let elapsed = started.elapsed();
+        self.db.query_duration.record(elapsed.as_secs_f64());
+        crate::frontend::slow_query::check(
+            self.db.slow_query_threshold,
+            elapsed,
+            crate::frontend::slow_query::Requester {
+                protocol: "postgres",
+                user: &self.user.name,
+                database: &self.db.config.name,
+            },
+            &self.db.router,
+            sql,
+        );
+        self.shared.client.set_state(if self.in_transaction() {
+            ClientState::IdleInTransaction
+        } else {
+            ClientState::Idle
+        });
     }
 
     /// Returns or discards the bound server connection as the session ends.

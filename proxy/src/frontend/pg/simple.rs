@@ -8,6 +8,7 @@ use super::exchange::check_monotonic;
 use super::pump::{Entry, PumpEnd, Until};
 use super::session::{End, Session};
 use crate::consistency::Lsn;
+use crate::metrics::QueryKind;
 use crate::protocol::pg::build;
 use crate::protocol::pg::frame::Frame;
 use crate::protocol::pg::read;
@@ -39,6 +40,25 @@ impl Session {
         };
         let plan = routed.plan.clone();
         let kinds = &plan.statements;
+        if kinds.len() == 1 && crate::admin::is_reload(&kinds[0].kind) {
+            match crate::admin::reload(&self.shared.live, self.user.admin).await {
+                Ok(outcome) => {
+                    for note in &outcome.notes {
+                        build::notice(&mut self.io.out, "01000", note);
+                    }
+                    build::command_complete(&mut self.io.out, "RELOAD");
+                }
+                Err(refused) => {
+                    let code = match refused {
+                        crate::admin::ReloadRefused::NotAdmin => "42501",
+                        crate::admin::ReloadRefused::Invalid(_) => "F0000",
+                    };
+                    self.error(code, &refused.message());
+                }
+            }
+            self.ready();
+            return self.flush().await;
+        }
         if kinds.len() == 1 && self.answer_locally(&kinds[0].kind, sql) {
             self.ready();
             return self.flush().await;
@@ -173,6 +193,11 @@ impl Session {
                 &mut queue,
             );
             self.hold_ready = writes && replica.is_none() && self.write_concern_applies();
+            if let Some(bound) = &self.bound {
+                for k in kinds {
+                    bound.conn.node.queries.count(QueryKind::of(&k.kind));
+                }
+            }
             let end = self.exchange(out, queue).await?;
             self.hold_ready = false;
             match end {

@@ -144,7 +144,10 @@ impl Session {
                 self.observe_replica_read(shard, i);
             }
             match checkout_node(&self.db, shard, replica, &self.settings).await {
-                Ok(conn) => conns.push((shard, conn)),
+                Ok(conn) => {
+                    conn.node.queries.count(crate::metrics::QueryKind::Read);
+                    conns.push((shard, conn))
+                }
                 Err(e) => {
                     self.conn_failed(shard, &e);
                     return;

@@ -87,6 +87,7 @@ impl Session {
                     return None;
                 }
             };
+            conn.node.queries.count(crate::metrics::QueryKind::Read);
             out.clear();
             let mut requests = 1;
             if let Some(sql) = self.params.sync_sql(&conn.applied) {

@@ -82,10 +82,6 @@ fn shard_runtimes<C: ServerConnection>(
     config: &Config,
     previous: Option<(&[ShardRuntime<C>], &Config)>,
 ) -> Vec<ShardRuntime<C>> {
-    let pools_kept = previous.is_some_and(|(_, old)| {
-        old.proxy.pool_size == config.proxy.pool_size
-            && old.proxy.pool_timeout == config.proxy.pool_timeout
-    });
     let monitors_kept = previous.is_some_and(|(_, old)| {
         old.proxy.monitor_interval == config.proxy.monitor_interval
             && old.proxy.max_replica_lag == config.proxy.max_replica_lag
@@ -98,13 +94,14 @@ fn shard_runtimes<C: ServerConnection>(
             let pool = |role: &str, addr: &shardwire_conf::NodeAddr| {
                 let node = Arc::new(NodeInfo::new(db, i, role, addr));
                 crate::metrics::backend_errors_at_zero(&node.name);
-                let kept = before.filter(|_| pools_kept).and_then(|b| {
+                let kept = before.and_then(|b| {
                     std::iter::once(&b.primary)
                         .chain(&b.replicas)
                         .find(|p| p.node().same_node(&node))
                 });
                 match kept {
-                    Some(pool) => pool.clone(),
+                    Some(pool) => pool
+                        .reconfigured(config.proxy.pool_size as usize, config.proxy.pool_timeout),
                     None => NodePool::new(
                         node,
                         config.proxy.pool_size as usize,
@@ -141,6 +138,12 @@ fn shard_runtimes<C: ServerConnection>(
         .collect()
 }
 
+/// Whether `new` places every table as `old` did (same shards, same tables): plans made
+/// for one hold for the other.
+pub fn same_layout(old: &Database, new: &Database) -> bool {
+    old.shards.len() == new.shards.len() && old.tables == new.tables
+}
+
 /// One MySQL shard at run time.
 pub type MyShardRuntime = ShardRuntime<MyConn>;
 
@@ -160,6 +163,22 @@ pub struct MyDatabaseRuntime {
     pub query_duration: metrics::Histogram,
     /// `proxy.slow_query_threshold` (0: no slow-query log).
     pub slow_query_threshold: std::time::Duration,
+}
+
+impl UserRuntime {
+    /// The user as a session should see it after a reload: the new config's entry, or,
+    /// when the user was removed, the same account without admin rights (its sessions
+    /// finish, but may no longer administer the proxy).
+    pub fn after_reload(current: &Arc<UserRuntime>, cluster: &Cluster) -> Arc<UserRuntime> {
+        match cluster.user(&current.name) {
+            Some(user) => user.clone(),
+            None if current.admin => Arc::new(UserRuntime {
+                admin: false,
+                ..(**current).clone()
+            }),
+            None => current.clone(),
+        }
+    }
 }
 
 impl MyDatabaseRuntime {
@@ -189,7 +208,7 @@ impl MyDatabaseRuntime {
 }
 
 /// A user at run time.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct UserRuntime {
     /// Login name.
     pub name: String,
@@ -240,8 +259,14 @@ impl Cluster {
                 router: Router::new(Schema::from_database(db), Dialect::Postgres),
                 config: db.clone(),
                 shards,
-                statements: before.map_or_else(Default::default, |(d, _)| d.statements.clone()),
-                server_params: OnceCell::new(),
+                // Statements keep their plans: only a registry whose plans still hold (same
+                // tables, same shard count) is carried over.
+                statements: before
+                    .filter(|(d, _)| same_layout(&d.config, db))
+                    .map_or_else(Default::default, |(d, _)| d.statements.clone()),
+                server_params: OnceCell::new_with(
+                    before.and_then(|(d, _)| d.server_params.get().cloned()),
+                ),
                 transaction_lock_timeout_ms: config.proxy.transaction_lock_timeout.as_millis(),
                 query_duration: crate::metrics::query_duration(&db.name),
                 slow_query_threshold: config.proxy.slow_query_threshold,
@@ -250,6 +275,18 @@ impl Cluster {
         }
         let mut users = HashMap::new();
         for user in &config.users {
+            // An unchanged user keeps its runtime: deriving a SCRAM verifier from a
+            // password costs thousands of HMACs.
+            let unchanged = previous.and_then(|p| {
+                p.config
+                    .user(&user.name)
+                    .filter(|before| *before == user)
+                    .and_then(|_| p.user(&user.name))
+            });
+            if let Some(kept) = unchanged {
+                users.insert(user.name.clone(), kept.clone());
+                continue;
+            }
             let credentials = crate::auth::credentials_for(user)
                 .map_err(|e| format!("users.{}: {e}", user.name))?;
             users.insert(

@@ -12,6 +12,7 @@ pub mod cancel;
 pub mod clients;
 pub mod cluster;
 pub mod consistency;
+pub mod fd_limit;
 pub mod frontend;
 pub mod live;
 pub mod merge;

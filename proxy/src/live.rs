@@ -28,6 +28,8 @@ pub struct LiveCluster {
     source: Option<PathBuf>,
     reloading: tokio::sync::Mutex<()>,
     monitor_tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Set by [`LiveCluster::stop`]: no monitor starts after it.
+    stopped: std::sync::atomic::AtomicBool,
     /// Connected clients of both frontends.
     pub clients: Arc<ClientRegistry>,
 }
@@ -50,6 +52,7 @@ impl LiveCluster {
             source,
             reloading: tokio::sync::Mutex::new(()),
             monitor_tasks: Mutex::new(Vec::new()),
+            stopped: std::sync::atomic::AtomicBool::new(false),
             clients: Arc::new(ClientRegistry::default()),
         })
     }
@@ -73,6 +76,11 @@ impl LiveCluster {
     }
 
     fn spawn_monitor(&self, spec: MonitorSpec, config: &Config) {
+        let mut tasks = self.monitor_tasks.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked under the lock `stop` drains: no task starts after it.
+        if self.stopped.load(Ordering::Acquire) {
+            return;
+        }
         let task = tokio::spawn(crate::monitor::run(
             spec.monitor,
             spec.engine,
@@ -81,19 +89,15 @@ impl LiveCluster {
             config.proxy.monitor_interval,
             config.proxy.max_replica_lag,
         ));
-        let mut tasks = self.monitor_tasks.lock().unwrap_or_else(|e| e.into_inner());
         tasks.retain(|t| !t.is_finished());
         tasks.push(task);
     }
 
     /// Stops every monitor task (the proxy is shutting down).
     pub fn stop(&self) {
-        for task in self
-            .monitor_tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(..)
-        {
+        let mut tasks = self.monitor_tasks.lock().unwrap_or_else(|e| e.into_inner());
+        self.stopped.store(true, Ordering::Release);
+        for task in tasks.drain(..) {
             task.abort();
         }
     }
@@ -121,9 +125,18 @@ impl LiveCluster {
     pub async fn replace(&self, config: Config) -> Result<ReloadOutcome, String> {
         let old = self.load();
         let notes = crate::reload_rules::check(&old.config, &config)?;
-        let new = Arc::new(Cluster::build_from(config, Some(&old))?);
-        // A promoted replica is a new primary: it needs the 2PC decision table before a
-        // transaction decides there.
+        // The checks of a start: prepared transactions allowed on every PostgreSQL primary
+        // of a sharded database, and the decision table there (a promoted replica or a new
+        // node may lack either).
+        crate::startup_check::check(&config).await?;
+        // Building derives SCRAM verifiers for changed users (thousands of HMACs each):
+        // off the async workers.
+        let previous = old.clone();
+        let new = tokio::task::spawn_blocking(move || Cluster::build_from(config, Some(&previous)))
+            .await
+            .map_err(|e| format!("building the new configuration failed: {e}"))??;
+        let new = Arc::new(new);
+        // The same for MariaDB primaries.
         crate::recovery::ensure_decision_tables(&new).await;
         self.current.store(new.clone());
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
@@ -136,6 +149,19 @@ impl LiveCluster {
             {
                 spec.monitor.retire();
             }
+        }
+        // Nodes no longer configured: their gauges would otherwise keep their last value
+        // (a removed dead replica would keep `backend_up 0` and its alert firing).
+        let names = |specs: &[MonitorSpec]| -> std::collections::HashSet<String> {
+            specs
+                .iter()
+                .flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))
+                .map(|n| n.name.clone())
+                .collect()
+        };
+        let still = names(&new_monitors);
+        for gone in names(&old_monitors).difference(&still) {
+            crate::metrics::node_removed(gone);
         }
         for spec in new_monitors {
             if !old_monitors

@@ -122,8 +122,18 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: Config, source: Option<PathBuf>) -> Result<(), String> {
+    // Watched before starting: SIGHUP's default action ends the process, and a reload
+    // sent while the proxy starts (an early `systemctl reload`) must not.
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
     let handle = shardwire::server::start_with_source(config, source).await?;
-    tokio::spawn(reload_on_sighup(handle.live.clone()));
+    match hangups {
+        Ok(hangups) => {
+            tokio::spawn(reload_on_sighup(hangups, handle.live.clone()));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGHUP; reload with RELOAD shardwire instead")
+        }
+    }
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {
             tracing::info!("interrupted, shutting down");
@@ -134,12 +144,10 @@ async fn serve(config: Config, source: Option<PathBuf>) -> Result<(), String> {
 }
 
 /// SIGHUP re-reads the config file, as `RELOAD shardwire` does (PgBouncer's convention).
-async fn reload_on_sighup(live: std::sync::Arc<shardwire::live::LiveCluster>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot watch SIGHUP; reload with RELOAD shardwire instead");
-        return;
-    };
+async fn reload_on_sighup(
+    mut hangups: tokio::signal::unix::Signal,
+    live: std::sync::Arc<shardwire::live::LiveCluster>,
+) {
     while hangups.recv().await.is_some() {
         if let Err(e) = live.reload().await {
             tracing::error!(error = %e, "SIGHUP: configuration not reloaded; the running one stays");

@@ -265,6 +265,22 @@ pub fn query_duration(database: &str) -> Histogram {
     metrics::histogram!(QUERY_DURATION, "database" => database.to_string())
 }
 
+/// Marks a node removed by a reload: its gauges become NaN, which no alert threshold
+/// matches and dashboards show as a gap (the exporter cannot delete a series).
+pub fn node_removed(node: &str) {
+    for name in [BACKEND_UP, REPLICA_LAG_BYTES, REPLICA_STALENESS] {
+        metrics::gauge!(name, "node" => node.to_string()).set(f64::NAN);
+    }
+    pool_connections_nan(node);
+}
+
+fn pool_connections_nan(node: &str) {
+    for state in ["active", "idle"] {
+        metrics::gauge!(POOL_CONNECTIONS, "node" => node.to_string(), "state" => state)
+            .set(f64::NAN);
+    }
+}
+
 /// Publishes a node's pool occupancy (called when `/metrics` is rendered, so the data
 /// path never touches these gauges).
 pub fn pool_connections(node: &str, active: u32, idle: u32) {

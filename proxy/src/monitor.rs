@@ -52,12 +52,13 @@ impl ShardMonitor {
     /// published unhealthy first: a session still holding the old shard (until its
     /// transaction ends) reads from the primary rather than trust a view nobody updates.
     pub fn retire(&self) {
+        let mut current = self.view.write().unwrap_or_else(|e| e.into_inner());
         self.retired.store(true, Ordering::Relaxed);
-        let mut view = (*self.view()).clone();
+        let mut view = (**current).clone();
         for replica in &mut view.replicas {
             replica.healthy = false;
         }
-        self.publish(view);
+        *current = Arc::new(view);
     }
 
     /// The latest snapshot.
@@ -65,8 +66,15 @@ impl ShardMonitor {
         self.view.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn publish(&self, view: ShardView) {
-        *self.view.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(view);
+    /// Publishes unless retired; the check is under the view's lock, which `retire` also
+    /// takes, so a poll finishing during a reload cannot overwrite the retired view.
+    fn publish_live(&self, view: ShardView) -> bool {
+        let mut current = self.view.write().unwrap_or_else(|e| e.into_inner());
+        if self.retired.load(Ordering::Relaxed) {
+            return false;
+        }
+        *current = Arc::new(view);
+        true
     }
 }
 
@@ -277,10 +285,7 @@ pub async fn run(
             });
         }
         primary.report_up(primary_lsn.is_some());
-        if monitor.retired.load(Ordering::Relaxed) {
-            return;
-        }
-        monitor.publish(ShardView {
+        let published = monitor.publish_live(ShardView {
             primary: NodeState {
                 healthy: primary_lsn.is_some(),
                 position: primary_lsn,
@@ -289,5 +294,8 @@ pub async fn run(
             },
             replicas,
         });
+        if !published {
+            return;
+        }
     }
 }

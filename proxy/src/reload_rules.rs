@@ -1,8 +1,11 @@
 //! What `RELOAD shardwire` may change in a running proxy. Nodes, replicas, users, new
 //! tables and most `[proxy]` settings apply to new transactions. What would silently put
-//! rows on the wrong shard — another shard count, a table sharded differently, a database
-//! switching protocol — is refused: those need a data move and a restart. Listener
-//! addresses are kept until a restart, which the reload reports.
+//! rows on the wrong shard — another shard count, shards reordered, a listed table
+//! sharded differently or no longer listed, a database switching protocol — is refused:
+//! those need a data move and a restart. Listener addresses are kept until a restart,
+//! which the reload reports. Listing a table that was not listed before is allowed: that
+//! is how a new sharded table is introduced (create it on every shard first; rows an
+//! application already wrote to it as an unsharded table stay on shard 0).
 
 use shardwire_conf::{Config, TableKind};
 
@@ -30,6 +33,34 @@ pub fn check(old: &Config, new: &Config) -> Result<Vec<String>, String> {
                 before.shards.len(),
                 db.shards.len()
             ));
+        }
+        for (s, shard) in db.shards.iter().enumerate() {
+            let moved_from = before
+                .shards
+                .iter()
+                .position(|b| b.primary == shard.primary)
+                .filter(|&was| was != s);
+            if let Some(was) = moved_from {
+                return Err(format!(
+                    "databases[{i}].shards[{s}].primary: {} was the primary of shard {was}; \
+                     shards are numbered by their position, so reordering them sends keys to \
+                     the wrong servers",
+                    shard.primary.host_port()
+                ));
+            }
+        }
+        for was in &before.tables {
+            if db.table(&was.name).is_none() {
+                return Err(format!(
+                    "databases[{i}].tables: table {:?} of database {:?} was {} and is no \
+                     longer listed, which would make it an unsharded table on shard 0 and \
+                     lose sight of its rows elsewhere; keep it listed (or restart after \
+                     moving its rows)",
+                    was.name,
+                    db.name,
+                    placement(&was.kind)
+                ));
+            }
         }
         for (t, table) in db.tables.iter().enumerate() {
             let Some(was) = before.table(&table.name) else {
@@ -146,6 +177,19 @@ mod tests {
         )
         .expect_err("refused");
         assert!(err.starts_with("databases[0].tables[0]:"), "{err}");
+    }
+
+    #[test]
+    fn swapped_shards_and_unlisted_tables_are_refused() {
+        let old = config(2, "id", "127.0.0.1:6432");
+        let mut swapped = old.clone();
+        swapped.databases[0].shards.swap(0, 1);
+        let err = check(&old, &swapped).expect_err("refused");
+        assert!(err.starts_with("databases[0].shards[0].primary:"), "{err}");
+        let mut unlisted = old.clone();
+        unlisted.databases[0].tables.clear();
+        let err = check(&old, &unlisted).expect_err("refused");
+        assert!(err.starts_with("databases[0].tables:"), "{err}");
     }
 
     #[test]

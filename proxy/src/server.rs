@@ -63,6 +63,7 @@ pub async fn start_with_source(
     config: Config,
     source: Option<PathBuf>,
 ) -> Result<ProxyHandle, String> {
+    crate::fd_limit::raise(&config);
     // Metric handles made before the recorder exists would count into nothing.
     if let Some(addr) = config.proxy.admin_listen {
         crate::metrics::install(addr)?;

@@ -8,7 +8,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool::managed::{self, Metrics, Pool, PoolError, RecycleError, RecycleResult};
+use deadpool::managed::{
+    self, Metrics, Pool, PoolError, RecycleError, RecycleResult, TimeoutType, Timeouts,
+};
 
 use super::pg::{NodeInfo, ServerConn, ServerError};
 
@@ -90,7 +92,22 @@ pub type PooledConn<C = ServerConn> = managed::Object<Manager<C>>;
 pub struct NodePool<C: ServerConnection = ServerConn> {
     node: Arc<NodeInfo>,
     pool: Pool<Manager<C>>,
+    /// How long a checkout waits when every connection is busy (`proxy.pool_timeout`).
+    wait: Duration,
 }
+
+/// The first checkout attempt: take an idle slot without waiting. A zero wait makes
+/// deadpool try the semaphore instead of arming a timer, so the common, uncontended
+/// checkout costs no timer-wheel insert and removal; only a full pool pays for the timed
+/// wait. No recycle timeout: `Manager::recycle` never waits.
+const NO_WAIT: Timeouts = Timeouts {
+    wait: Some(Duration::ZERO),
+    create: Some(CREATE_TIMEOUT),
+    recycle: None,
+};
+
+/// How long opening a server connection may take.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Another handle on the same pool (a reload keeps the pools of unchanged nodes).
 impl<C: ServerConnection> Clone for NodePool<C> {
@@ -98,6 +115,7 @@ impl<C: ServerConnection> Clone for NodePool<C> {
         NodePool {
             node: self.node.clone(),
             pool: self.pool.clone(),
+            wait: self.wait,
         }
     }
 }
@@ -136,12 +154,26 @@ impl<C: ServerConnection> NodePool<C> {
         let pool = Pool::builder(manager)
             .max_size(size.max(1))
             .wait_timeout(Some(wait))
-            .create_timeout(Some(Duration::from_secs(10)))
-            .recycle_timeout(Some(Duration::from_secs(5)))
+            .create_timeout(Some(CREATE_TIMEOUT))
+            .recycle_timeout(None)
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .unwrap_or_else(|_| unreachable!("a runtime is set, so building cannot fail"));
-        NodePool { node, pool }
+        NodePool { node, pool, wait }
+    }
+
+    /// The same pool under a reloaded config: resized in place (sessions still on the
+    /// old config share it, so the node never sees both sizes' connections at once) and
+    /// with the new wait.
+    pub fn reconfigured(&self, size: usize, wait: Duration) -> NodePool<C> {
+        if self.pool.status().max_size != size.max(1) {
+            self.pool.resize(size.max(1));
+        }
+        NodePool {
+            node: self.node.clone(),
+            pool: self.pool.clone(),
+            wait,
+        }
     }
 
     /// The node.
@@ -151,10 +183,20 @@ impl<C: ServerConnection> NodePool<C> {
 
     /// Checks a connection out, waiting at most the configured time.
     pub async fn get(&self) -> Result<PooledConn<C>, CheckoutError> {
-        self.pool.get().await.map_err(|e| match e {
+        let got = match self.pool.timeout_get(&NO_WAIT).await {
+            Err(PoolError::Timeout(TimeoutType::Wait)) => {
+                let waiting = Timeouts {
+                    wait: Some(self.wait),
+                    ..NO_WAIT
+                };
+                self.pool.timeout_get(&waiting).await
+            }
+            other => other,
+        };
+        got.map_err(|e| match e {
             PoolError::Timeout(_) => CheckoutError::Exhausted {
                 node: self.node.name.clone(),
-                waited: self.pool.timeouts().wait.unwrap_or_default(),
+                waited: self.wait,
                 size: self.pool.status().max_size,
             },
             PoolError::Backend(e) => CheckoutError::Server(e),

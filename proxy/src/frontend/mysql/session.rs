@@ -179,6 +179,7 @@ pub async fn serve_client(stream: TcpStream, live: Arc<LiveCluster>, client: &Cl
             break;
         }
         session.follow_reload();
+        session.query_kind = crate::metrics::QueryKind::Other;
         let started = std::time::Instant::now();
         session.client_entry.request_started();
         let slow_text = session.statement_text(&packet);
@@ -348,8 +349,20 @@ impl Session {
             return;
         }
         self.generation = generation;
-        if let Some(db) = self.live.load().mysql_database(&self.db.config.name) {
-            self.db = db.clone();
+        let cluster = self.live.load();
+        self.user = UserRuntime::after_reload(&self.user, &cluster);
+        let Some(db) = cluster.mysql_database(&self.db.config.name) else {
+            return;
+        };
+        let replan = !crate::cluster::same_layout(&self.db.config, &db.config);
+        self.db = db.clone();
+        if replan {
+            // Plans made by the old layout's router would route by it.
+            for statement in self.statements.values_mut() {
+                if let Ok(plan) = self.db.router.prepare(&statement.sql, &[]) {
+                    statement.plan = plan;
+                }
+            }
         }
     }
 
@@ -430,13 +443,12 @@ pub(super) fn new_session(
     client: PacketReader<OwnedReadHalf>,
     writer: OwnedWriteHalf,
     caps: u32,
-    live: Arc<LiveCluster>,
+    (live, generation): (Arc<LiveCluster>, u64),
     client_entry: Arc<ClientEntry>,
     db: Arc<MyDatabaseRuntime>,
     user: Arc<UserRuntime>,
     connection_id: u32,
 ) -> Session {
-    let generation = live.generation();
     let cluster = live.load();
     let proxy = &cluster.config.proxy;
     let shardwire = ShardwireSettings::new(

@@ -68,6 +68,9 @@ pub(super) async fn login(
     live: Arc<crate::live::LiveCluster>,
     client_entry: Arc<crate::clients::ClientEntry>,
 ) -> Option<Session> {
+    // The generation first: a reload during the login then shows as newer than the
+    // cluster the login used, and the session moves on at its first command.
+    let generation = live.generation();
     let cluster = live.load();
     let connection_id = next_connection_id();
     reader.set_limit(MAX_LOGIN_PACKET);
@@ -100,7 +103,7 @@ pub(super) async fn login(
         reader,
         writer,
         caps,
-        live,
+        (live, generation),
         client_entry,
         db,
         user,

@@ -232,8 +232,40 @@ impl Session {
             return;
         }
         self.shared.generation = generation;
-        if let Some(db) = self.shared.live.load().database(&self.db.config.name) {
-            self.db = db.clone();
+        let cluster = self.shared.live.load();
+        self.user = UserRuntime::after_reload(&self.user, &cluster);
+        let Some(db) = cluster.database(&self.db.config.name) else {
+            return;
+        };
+        let replan = !Arc::ptr_eq(&db.statements, &self.db.statements);
+        self.db = db.clone();
+        if replan {
+            self.replan_statements();
+        }
+    }
+
+    /// The table layout changed: plan the session's prepared statements again with the
+    /// new router, so none keeps routing by the old layout. A statement the new layout
+    /// refuses keeps its old plan; its next Bind reports what the server says.
+    fn replan_statements(&mut self) {
+        let replan = |db: &DatabaseRuntime, stmt: &Arc<Statement>, named: bool| {
+            let plan = db.router.prepare(&stmt.sql, &stmt.param_types).ok()?;
+            Some(if named {
+                db.statements
+                    .get_or_insert(&stmt.sql, &stmt.param_types, plan)
+            } else {
+                super::statements::unnamed(&stmt.sql, &stmt.param_types, plan)
+            })
+        };
+        for stmt in self.statements.values_mut() {
+            if let Some(fresh) = replan(&self.db, stmt, true) {
+                *stmt = fresh;
+            }
+        }
+        if let Some(unnamed) = self.unnamed.as_mut() {
+            if let Some(fresh) = replan(&self.db, unnamed, false) {
+                *unnamed = fresh;
+            }
         }
     }
 

@@ -45,7 +45,8 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
     pub fn new(inner: R, max_payload: usize) -> PacketReader<R> {
         PacketReader {
             inner,
-            buf: BytesMut::with_capacity(16 * 1024),
+            // Small at first (idle clients); grown once by connections that move more.
+            buf: BytesMut::with_capacity(4 * 1024),
             splitter: Splitter::new(max_payload),
         }
     }
@@ -82,7 +83,7 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
                 self.buf
                     .reserve(header.total().saturating_sub(self.buf.len()));
             }
-            if self.buf.capacity() - self.buf.len() < 4096 {
+            if self.buf.capacity() - self.buf.len() < 1024 {
                 self.buf.reserve(16 * 1024);
             }
             let n = self.inner.read_buf(&mut self.buf).await?;

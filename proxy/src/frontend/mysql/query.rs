@@ -69,7 +69,7 @@ impl Session {
             return None;
         };
         if let Some((query_only, id)) = parse_kill(sql) {
-            self.kill(query_only, id).await;
+            Box::pin(self.kill(query_only, id)).await;
             return None;
         }
         let routed = match self.db.router.route_simple(sql) {
@@ -86,7 +86,7 @@ impl Session {
         if statements.len() == 1 {
             let kind = statements[0].kind.clone();
             if crate::admin::is_reload(&kind) {
-                self.reload().await;
+                Box::pin(self.reload()).await;
                 return None;
             }
             match kind {
@@ -107,7 +107,7 @@ impl Session {
                     return None;
                 }
                 StatementKind::Show(name) if matches!(name.as_str(), "warnings" | "errors") => {
-                    self.show_diagnostics(&packet).await;
+                    Box::pin(self.show_diagnostics(&packet)).await;
                     return None;
                 }
                 StatementKind::Use(name) => {
@@ -174,13 +174,13 @@ impl Session {
         if let Some(scatter) = &routed.scatter {
             let text = packet.payload().get(1..).unwrap_or_default();
             let sql = std::str::from_utf8(text).unwrap_or_default();
-            self.run_scatter(scatter, sql).await;
+            Box::pin(self.run_scatter(scatter, sql)).await;
             return;
         }
         if let Some(spread) = &routed.spread {
             let shards = spread.shards.clone();
             let plan = spread.plan.clone();
-            self.run_spread(packet, &plan, &shards).await;
+            Box::pin(self.run_spread(packet, &plan, &shards)).await;
             return;
         }
         let shard = match routed.single_shard() {
@@ -340,8 +340,7 @@ impl Session {
             let failed = result.as_ref().is_none_or(|e| e.error.is_some());
             if let (Some(position), false, true) = (position, failed, writes) {
                 if !conn.in_transaction() {
-                    self.await_write_concern(&[(shard, position)], answer_at)
-                        .await;
+                    Box::pin(self.await_write_concern(&[(shard, position)], answer_at)).await;
                 }
             }
         }
@@ -705,7 +704,7 @@ impl Session {
         let Some(txn) = self.txn.take() else {
             return true;
         };
-        self.commit_txn(txn).await
+        Box::pin(self.commit_txn(txn)).await
     }
 
     /// SAVEPOINT / RELEASE / ROLLBACK TO on every shard of the transaction (and on shards

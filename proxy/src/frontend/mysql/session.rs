@@ -463,7 +463,7 @@ pub(super) fn new_session(
     Session {
         client,
         writer,
-        out: BytesMut::with_capacity(16 * 1024),
+        out: BytesMut::with_capacity(4 * 1024),
         caps,
         live,
         generation,

@@ -117,15 +117,15 @@ impl Session {
             return self.answer_batch_locally(items, ends_with_sync).await;
         }
         if items.iter().any(|i| matches!(i, Item::ScatterBind(_))) {
-            return self.scatter_batch(items, ends_with_sync).await;
+            return Box::pin(self.scatter_batch(items, ends_with_sync)).await;
         }
         if items.iter().any(|i| matches!(i, Item::SpreadBind(_))) {
-            return self.spread_batch(items, ends_with_sync).await;
+            return Box::pin(self.spread_batch(items, ends_with_sync)).await;
         }
         // A transaction across shards ends in the coordinator; so does one the proxy
         // failed (its servers' transactions are fine, the client's is not: roll back).
         if (self.is_distributed() || self.failed) && items.iter().any(ends_transaction) {
-            return self.end_distributed_batch(items, ends_with_sync).await;
+            return Box::pin(self.end_distributed_batch(items, ends_with_sync)).await;
         }
         // As PostgreSQL: in a failed transaction only its end may be parsed and described.
         let exit_bound = || {
@@ -633,7 +633,7 @@ impl Session {
                 }
                 Item::Forward(_, until) if *until == ends::EXECUTE => {
                     if let Some(commit) = ending.take() {
-                        self.end_distributed(commit).await;
+                        Box::pin(self.end_distributed(commit)).await;
                     }
                 }
                 Item::CloseStatement => build::empty(&mut self.io.out, backend::CLOSE_COMPLETE),

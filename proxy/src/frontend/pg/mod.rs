@@ -48,7 +48,7 @@ pub async fn serve_client(
     let mut io = ClientIo {
         reader: FrameReader::new(r, DEFAULT_MAX_FRAME),
         writer: w,
-        out: BytesMut::with_capacity(8 * 1024),
+        out: BytesMut::with_capacity(2 * 1024),
         sent: 0,
     };
     // The cluster current at login; the session follows reloads at transaction boundaries.

@@ -140,8 +140,9 @@ impl Session {
             last_bound: None,
             batch: Vec::new(),
             cancel,
-            server_out: BytesMut::with_capacity(4096),
-            queue: VecDeque::with_capacity(16),
+            // Allocated by the first statement that needs a server, then reused.
+            server_out: BytesMut::new(),
+            queue: VecDeque::new(),
             hold_ready: false,
             shared,
         }

@@ -41,7 +41,7 @@ impl Session {
         let plan = routed.plan.clone();
         let kinds = &plan.statements;
         if kinds.len() == 1 && crate::admin::is_reload(&kinds[0].kind) {
-            match crate::admin::reload(&self.shared.live, self.user.admin).await {
+            match Box::pin(crate::admin::reload(&self.shared.live, self.user.admin)).await {
                 Ok(outcome) => {
                     for note in &outcome.notes {
                         build::notice(&mut self.io.out, "01000", note);
@@ -97,7 +97,7 @@ impl Session {
         if self.is_distributed() {
             match ends {
                 Some((commit, false)) if kinds.len() == 1 => {
-                    self.end_distributed(commit).await;
+                    Box::pin(self.end_distributed(commit)).await;
                     self.ready();
                     return self.flush().await;
                 }
@@ -118,10 +118,10 @@ impl Session {
             return self.flush().await;
         }
         if let Some(spread) = routed.spread {
-            return self.spread_simple(sql, spread).await;
+            return Box::pin(self.spread_simple(sql, spread)).await;
         }
         if let Some(scattered) = routed.scatter {
-            return self.scatter_simple(sql, scattered).await;
+            return Box::pin(self.scatter_simple(sql, scattered)).await;
         }
         let shard = match routed.single_shard() {
             Ok(s) => s,
@@ -243,8 +243,7 @@ impl Session {
         }
         self.observe_position(shard, captured);
         if let Some(status) = held_ready {
-            self.await_write_concern(shard, captured, error_seen, status)
-                .await?;
+            Box::pin(self.await_write_concern(shard, captured, error_seen, status)).await?;
         }
         Ok(error_seen)
     }

@@ -85,7 +85,9 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub fn new(io: R, max_frame: usize) -> Self {
         FrameReader {
             io,
-            buf: BytesMut::with_capacity(16 * 1024),
+            // Small at first: an idle client's memory is mostly its buffers (see
+            // bench/RESULTS.md); a connection that moves more data grows it once.
+            buf: BytesMut::with_capacity(2 * 1024),
             max_frame,
         }
     }
@@ -138,7 +140,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 }
             }
         }
-        if self.buf.capacity() - self.buf.len() < 4096 {
+        if self.buf.capacity() - self.buf.len() < 512 {
             self.buf.reserve(16 * 1024);
         }
         let n = self.io.read_buf(&mut self.buf).await?;

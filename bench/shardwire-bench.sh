@@ -44,7 +44,7 @@ backend_user = "postgres"
   primary = "127.0.0.1:${PORT[s1]}/postgres"
 CONF
 # The tables every workload uses, as the bench prints them (duplicates dropped).
-for w in "${WORKLOADS[@]}"; do "$BENCH" --workload "$w" --print-tables; done |
+for w in "${WORKLOADS[@]}"; do "$BENCH" --workload "$w" --print-tables; echo; done |
     awk 'BEGIN{RS=""; ORS="\n\n"} !seen[$0]++' >>"$WORK/shardwire.toml"
 RUST_LOG=warn target/release/shardwire serve --config "$WORK/shardwire.toml" &
 SW_PID=$!

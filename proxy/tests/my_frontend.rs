@@ -956,15 +956,32 @@ async fn admin_console_in_mysql_result_sets_and_reload_errors() {
         })
         .count();
     assert!(mine >= 1, "the asking connection is listed as active");
-    // This harness's proxy was started from a config value, not a file.
-    let err = admin.query_drop("RELOAD shardwire").await.unwrap_err();
-    match err {
+    // RELOAD re-reads the harness's config file: unchanged, it succeeds and the session
+    // goes on; an invalid file is refused with error 1105 naming the key, and the running
+    // config stays.
+    admin.query_drop("RELOAD shardwire").await.unwrap();
+    let after: Vec<mysql_async::Row> = admin.query("SHOW shardwire.shards").await.unwrap();
+    assert_eq!(after.len(), 2);
+    std::fs::write(
+        &h.config_path,
+        h.config_toml.replace("pool_size = 24", "pool_size = -1"),
+    )
+    .unwrap();
+    let refused = admin
+        .query_drop("SET shardwire.reload = on")
+        .await
+        .unwrap_err();
+    std::fs::write(&h.config_path, &h.config_toml).unwrap();
+    match refused {
         mysql_async::Error::Server(e) => {
             assert_eq!(e.code, 1105, "{}", e.message);
-            assert!(e.message.contains("without a config file"), "{}", e.message);
+            assert!(e.message.contains("proxy.pool_size"), "{}", e.message);
+            assert!(e.message.contains("running one stays"), "{}", e.message);
         }
         other => panic!("{other:?}"),
     }
+    let still: Vec<u64> = admin.query("SELECT 1").await.unwrap();
+    assert_eq!(still, [1]);
     let mut plain = mysql_async::Conn::new(h.opts("sha2", "sha2pass"))
         .await
         .unwrap();

@@ -12,6 +12,8 @@ pub struct MyHarness {
     pub port: u16,
     /// The config the proxy runs.
     pub config_toml: String,
+    /// The file it was read from (what `RELOAD shardwire` re-reads).
+    pub config_path: std::path::PathBuf,
 }
 
 /// What to start.
@@ -87,12 +89,21 @@ pub fn start_mysql(spec: MySpec) -> MyHarness {
         }
         toml.push_str(spec.tables);
         let config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-        let handle = shardwire::server::start(config).await.unwrap();
+        let config_path = std::env::temp_dir().join(format!(
+            "shardwire-mysql-{}-{}.toml",
+            std::process::id(),
+            topo.mysql_shards()[0].primary().port()
+        ));
+        std::fs::write(&config_path, &toml).unwrap();
+        let handle = shardwire::server::start_with_source(config, Some(config_path.clone()))
+            .await
+            .unwrap();
         let port = handle.mysql_addr.unwrap().port();
         let harness = MyHarness {
             topo,
             port,
             config_toml: toml,
+            config_path,
         };
         (harness, handle)
     })

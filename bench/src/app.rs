@@ -54,6 +54,8 @@ fn run(settings: &Settings) -> Result<u8, BenchError> {
     let rounds = compare::interleave(&settings.targets, settings.rounds, |target, round| {
         run_once(&rt, settings, target, round)
     })?;
+    // The exit code weighs every round, not only the median ones reported.
+    let code = exit_code(&rounds);
     let runs: Vec<RunReport> = rounds.into_iter().filter_map(compare::median_run).collect();
     let comparison = settings.compare.then(|| compare::ratios(&runs));
     for run in &runs {
@@ -76,15 +78,30 @@ fn run(settings: &Settings) -> Result<u8, BenchError> {
     if let Some(path) = &settings.html {
         write(path, &html::render(&report))?;
     }
-    Ok(exit_code(&report))
+    Ok(code)
 }
 
-/// 1 when an invariant broke, 2 when a run completed no transaction, else 0.
-fn exit_code(report: &Report) -> u8 {
-    if report.runs.iter().any(RunReport::invariant_broken) {
+/// Over every round of every target: 1 when an invariant broke, 2 when a run
+/// completed no transaction, else 0. Names each round that broke or measured nothing.
+fn exit_code(rounds: &[Vec<RunReport>]) -> u8 {
+    let all = || rounds.iter().flatten();
+    for run in all() {
+        if let Some(invariant) = run.invariant.as_ref().filter(|i| !i.intact) {
+            eprintln!(
+                "shardwire-bench: {} round {}: invariant BROKEN: {}",
+                run.name, run.round, invariant.detail
+            );
+        }
+        if run.transactions == 0 {
+            eprintln!(
+                "shardwire-bench: {} round {}: no transaction succeeded",
+                run.name, run.round
+            );
+        }
+    }
+    if all().any(RunReport::invariant_broken) {
         exit::INVARIANT_BROKEN
-    } else if report.runs.iter().any(|r| r.transactions == 0) {
-        eprintln!("shardwire-bench: no transaction succeeded");
+    } else if all().any(|r| r.transactions == 0) {
         exit::FAILED
     } else {
         exit::OK
@@ -197,6 +214,7 @@ fn run_once(
         transactions: settings.transactions,
         rate: settings.rate,
         seed: seed(),
+        txn_timeout: settings.txn_timeout,
     };
     let live = Arc::new(Live::default());
     let progress = Progress::start(
@@ -224,6 +242,8 @@ async fn read_basis(
     scale: Option<u64>,
 ) -> Result<RunBasis, DbError> {
     let mut client = Client::connect(&plain_spec(target)).await?;
+    // The baseline and the highest ids must come from primaries, as in `check`.
+    strong_reads(&mut client).await;
     let basis = settings.workload.basis(&mut client, scale).await;
     client.close().await;
     basis
@@ -235,14 +255,18 @@ async fn check(
     basis: &RunBasis,
 ) -> Result<Option<Invariant>, DbError> {
     let mut client = Client::connect(&plain_spec(target)).await?;
-    // Sums must come from primaries whatever the proxy's default; a plain server does
-    // not know the setting (MySQL refuses it), which is fine: it has no replicas here.
-    let _ = client
-        .batch("SET shardwire.read_consistency = 'strong'")
-        .await;
+    strong_reads(&mut client).await;
     let outcome = settings.workload.check(&mut client, basis).await;
     client.close().await;
     outcome
+}
+
+/// Sums must come from primaries whatever the proxy's default; a plain server does not
+/// know the setting (MySQL refuses it), which is fine: it has no replicas here.
+async fn strong_reads(client: &mut Client) {
+    let _ = client
+        .batch("SET shardwire.read_consistency = 'strong'")
+        .await;
 }
 
 /// A different key sequence every run.
@@ -250,4 +274,61 @@ fn seed() -> u64 {
     SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::stats::Latency;
+
+    fn run(name: &str, round: u32, transactions: u64, intact: Option<bool>) -> RunReport {
+        RunReport {
+            name: name.into(),
+            url: String::new(),
+            workload: "transfer",
+            mode: "prepared",
+            clients: 1,
+            rate: None,
+            consistency: None,
+            duration_s: 1.0,
+            transactions,
+            errors: 0,
+            errors_by_code: Default::default(),
+            tps: transactions as f64,
+            latency_ms: Latency::default(),
+            late: None,
+            clients_lost: 0,
+            timeline: vec![],
+            invariant: intact.map(|intact| Invariant {
+                intact,
+                detail: String::new(),
+            }),
+            round,
+            rounds_tps: vec![transactions as f64],
+            rounds_invariant: vec![intact],
+        }
+    }
+
+    #[test]
+    fn every_round_counts_for_the_exit_code() {
+        let ok = |round| run("a", round, 100, Some(true));
+        assert_eq!(exit_code(&[vec![ok(1), ok(2), ok(3)]]), exit::OK);
+        // Round 1 broke; rounds 2 and 3 hold the median, which is intact.
+        let broken = vec![vec![run("a", 1, 50, Some(false)), ok(2), ok(3)]];
+        assert_eq!(exit_code(&broken), exit::INVARIANT_BROKEN);
+        let median = compare::median_run(broken[0].clone()).unwrap();
+        assert!(!median.invariant_broken());
+        assert_eq!(
+            median.rounds_invariant,
+            vec![Some(false), Some(true), Some(true)]
+        );
+        // A round that measured nothing, on the second target.
+        let empty = vec![
+            vec![ok(1), ok(2)],
+            vec![run("b", 1, 0, None), run("b", 2, 9, None)],
+        ];
+        assert_eq!(exit_code(&empty), exit::FAILED);
+    }
 }

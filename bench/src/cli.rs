@@ -42,6 +42,10 @@ pub struct Args {
     /// latency counts from the scheduled start.
     #[arg(long)]
     pub rate: Option<f64>,
+    /// Longest a transaction may take: past it, it counts as a `timeout` error and the
+    /// connection is dropped and made again.
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    pub txn_timeout: Duration,
     /// Sets shardwire.read_consistency on every connection.
     #[arg(long, value_enum)]
     pub consistency: Option<Consistency>,
@@ -130,6 +134,8 @@ pub struct Settings {
     pub transactions: Option<u64>,
     /// Open-loop rate.
     pub rate: Option<f64>,
+    /// Per-transaction timeout.
+    pub txn_timeout: Duration,
     /// Read consistency to set.
     pub consistency: Option<Consistency>,
     /// Load the tables first.
@@ -182,9 +188,10 @@ impl Args {
             return Err("--transactions must be at least 1".into());
         }
         if let Some(rate) = self.rate {
-            if !(rate.is_finite() && rate > 0.0) {
-                return Err(format!("--rate must be a positive number, not {rate}"));
-            }
+            check_rate(rate)?;
+        }
+        if self.txn_timeout.is_zero() {
+            return Err("--txn-timeout must be longer than 0".into());
         }
         if self.scale == Some(0) {
             return Err("--scale must be at least 1".into());
@@ -209,6 +216,7 @@ impl Args {
             duration,
             transactions: self.transactions,
             rate: self.rate,
+            txn_timeout: self.txn_timeout,
             consistency: self.consistency,
             setup: self.setup,
             scale: self.scale,
@@ -232,12 +240,17 @@ impl Args {
         }
         let mut targets: Vec<NamedTarget> = Vec::new();
         for entry in &self.compare {
-            let (name, url) = entry.split_once('=').ok_or_else(|| {
-                format!(
-                    "--compare takes NAME=URL, not {}",
-                    crate::target::redact(entry)
-                )
-            })?;
+            // The name may not hold ':' or '/', so an '=' inside a URL's password is
+            // never taken for the separator; errors show the entry redacted.
+            let (name, url) = entry
+                .split_once('=')
+                .filter(|(name, _)| !name.contains([':', '/']))
+                .ok_or_else(|| {
+                    format!(
+                        "--compare takes NAME=URL with a NAME without ':' or '/', not {}",
+                        crate::target::redact(entry)
+                    )
+                })?;
             if name.is_empty() || targets.iter().any(|t| t.name == name) {
                 return Err(format!(
                     "--compare names must be unique and non-empty: {name:?}"
@@ -249,6 +262,21 @@ impl Args {
             });
         }
         Ok(targets)
+    }
+}
+
+/// The lowest `--rate`: below it the schedule's due times overflow a `Duration`.
+pub const MIN_RATE: f64 = 0.001;
+
+/// `--rate` must be a finite number of at least [`MIN_RATE`] per second.
+fn check_rate(rate: f64) -> Result<(), String> {
+    if rate.is_finite() && rate >= MIN_RATE {
+        Ok(())
+    } else {
+        Err(format!(
+            "--rate must be a finite number of transactions per second, at least {MIN_RATE}, \
+             not {rate}"
+        ))
     }
 }
 
@@ -388,6 +416,54 @@ mod tests {
             assert!(err.contains(needle), "{args:?}: {err}");
             assert!(!err.contains(":pw@"), "{err}");
         }
+    }
+
+    #[test]
+    fn rates_must_be_finite_and_not_tiny() {
+        for rate in ["1e-20", "0.0009", "0", "NaN", "inf"] {
+            let err = command(&["--url", URL, "--workload", "tpcb", "--rate", rate]).unwrap_err();
+            assert!(
+                err.contains("--rate") && err.contains("0.001"),
+                "{rate}: {err}"
+            );
+        }
+        for rate in ["0.001", "1", "25000.5"] {
+            let s = settings(&["--url", URL, "--workload", "tpcb", "--rate", rate]);
+            assert_eq!(s.rate, Some(rate.parse().unwrap()));
+        }
+        assert!(check_rate(MIN_RATE).is_ok());
+        assert!(check_rate(f64::MIN_POSITIVE).is_err());
+        assert!(check_rate(f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn txn_timeout_defaults_to_30s() {
+        let s = settings(&["--url", URL, "--workload", "tpcb"]);
+        assert_eq!(s.txn_timeout, Duration::from_secs(30));
+        let s = settings(&["--url", URL, "--workload", "tpcb", "--txn-timeout", "2s"]);
+        assert_eq!(s.txn_timeout, Duration::from_secs(2));
+        let err = command(&["--url", URL, "--workload", "tpcb", "--txn-timeout", "0s"]);
+        assert!(err.unwrap_err().contains("--txn-timeout"));
+    }
+
+    #[test]
+    fn compare_entries_never_show_a_password() {
+        for (entry, secret) in [
+            ("postgres://u:p=w@h/d", "p=w"),
+            ("postgres://u:s3cr=t/x@h/d", "s3cr"),
+            ("a:b=postgres://u:pw@h/d", "pw"),
+            ("a/b=postgres://u:pw@h/d", "pw"),
+            ("postgres://u:pw@h/d", "pw"),
+            ("x=postgres://u:pa/ss@h:bad/d", "pa/ss"),
+            ("x=postgres://u:p=ss@h:bad/d", "p=ss"),
+        ] {
+            let err = command(&["--workload", "tpcb", "--compare", entry]).unwrap_err();
+            assert!(!err.contains(secret), "{entry}: {err}");
+            assert!(err.contains("***"), "{entry}: {err}");
+        }
+        let s = settings(&["--workload", "tpcb", "--compare", "a=postgres://u:p=w@h/d"]);
+        assert_eq!(s.targets[0].name, "a");
+        assert_eq!(s.targets[0].target.password.as_deref(), Some("p=w"));
     }
 
     #[test]

@@ -25,10 +25,15 @@ pub fn interleave<E>(
 /// TPS of every round.
 pub fn median_run(mut runs: Vec<RunReport>) -> Option<RunReport> {
     let rounds_tps: Vec<f64> = runs.iter().map(|r| r.tps).collect();
+    let rounds_invariant: Vec<Option<bool>> = runs
+        .iter()
+        .map(|r| r.invariant.as_ref().map(|i| i.intact))
+        .collect();
     runs.sort_by(|a, b| a.tps.total_cmp(&b.tps));
     let middle = runs.len().checked_sub(1)? / 2;
     let mut median = runs.swap_remove(middle);
     median.rounds_tps = rounds_tps;
+    median.rounds_invariant = rounds_invariant;
     Some(median)
 }
 
@@ -85,6 +90,8 @@ mod tests {
             invariant: None,
             round,
             rounds_tps: vec![tps],
+            rounds_invariant: vec![None],
+            clients_lost: 0,
         }
     }
 
@@ -118,6 +125,7 @@ mod tests {
         let median = median_run(runs).unwrap();
         assert_eq!((median.round, median.tps), (3, 200.0));
         assert_eq!(median.rounds_tps, vec![300.0, 100.0, 200.0]);
+        assert_eq!(median.rounds_invariant, vec![None, None, None]);
         let even = median_run(vec![run("a", 1, 5.0, 1.0), run("a", 2, 7.0, 1.0)]).unwrap();
         assert_eq!(even.tps, 5.0);
         assert!(median_run(vec![]).is_none());

@@ -16,7 +16,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::client::{Client, ConnectSpec};
+use crate::client::{Client, ConnectSpec, DbError};
+use crate::duration::format_duration;
 use crate::error::BenchError;
 use crate::pacer::{PacedPhase, Pacer};
 use crate::schedule::Schedule;
@@ -41,6 +42,8 @@ pub struct RunPlan {
     pub rate: Option<f64>,
     /// Seed of the clients' random keys.
     pub seed: u64,
+    /// Longest a transaction may take before it counts as a `timeout` error.
+    pub txn_timeout: Duration,
 }
 
 /// Counters the progress display reads while the run goes on.
@@ -90,21 +93,37 @@ pub async fn run(
     }
     let mut totals = Vec::with_capacity(plan.clients);
     let mut last_end = measure_from;
+    let mut budget_ended = false;
+    let mut clients_lost = 0;
     while let Some(joined) = tasks.join_next().await {
         // A client task only ends by returning; a panic is a bug worth seeing.
-        let (client_totals, ended) =
-            joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-        totals.push(client_totals);
-        last_end = last_end.max(ended);
+        let outcome = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        totals.push(outcome.totals);
+        last_end = last_end.max(outcome.ended);
+        budget_ended |= outcome.budget_ended;
+        clients_lost += u64::from(outcome.lost);
     }
     drop(open_loop);
     let measured = last_end.saturating_duration_since(measure_from);
-    let elapsed = plan.duration.map_or(measured, |d| measured.max(d));
+    let elapsed = measured_time(measured, plan.duration, budget_ended);
     let timeline = shared
         .timeline
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    Ok(RunStats::merge(totals, &timeline, elapsed))
+    let mut stats = RunStats::merge(totals, &timeline, elapsed);
+    stats.clients_lost = clients_lost;
+    Ok(stats)
+}
+
+/// The time TPS is divided by. When the transaction budget ended the run, that is the
+/// time it took. Otherwise the run was meant to last `duration`: if it ended sooner
+/// (every client lost, or the open loop's last due time before the deadline), the
+/// whole `duration` counts, so dying clients lower the TPS instead of hiding.
+fn measured_time(measured: Duration, duration: Option<Duration>, budget_ended: bool) -> Duration {
+    match duration {
+        Some(d) if !budget_ended => measured.max(d),
+        _ => measured,
+    }
 }
 
 /// The open loop's pacer and each client's gate per phase.
@@ -186,13 +205,35 @@ struct Phase<'a> {
     gate: Option<Arc<Semaphore>>,
 }
 
+/// How a client task ended.
+struct ClientOutcome {
+    totals: ClientTotals,
+    /// When its last measured transaction ended (at least the start of measurement).
+    ended: Instant,
+    /// It stopped because the transaction budget was used up.
+    budget_ended: bool,
+    /// Its connection was lost and could not be made again.
+    lost: bool,
+}
+
+/// Why [`run_phase`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PhaseEnd {
+    /// The deadline passed (or the pacer stopped).
+    Deadline,
+    /// The transaction budget was used up.
+    Budget,
+    /// The connection was lost for good.
+    Lost,
+}
+
 async fn client_task(
     shared: Arc<Shared>,
     index: usize,
     client: Client,
     mut ctx: TxnCtx,
     mut gates: Vec<Arc<Semaphore>>,
-) -> (ClientTotals, Instant) {
+) -> ClientOutcome {
     let mut client = Some(client);
     let mut busy_until = shared.start;
     if !shared.plan.warmup.is_zero() {
@@ -203,7 +244,8 @@ async fn client_task(
             recorder: None,
             gate: gates.pop(),
         };
-        busy_until = run_phase(&shared, index, &mut client, &mut ctx, warmup, busy_until).await;
+        (busy_until, _) =
+            run_phase(&shared, index, &mut client, &mut ctx, warmup, busy_until).await;
     }
     let mut recorder = Recorder::new(shared.timeline.clone());
     let measure = Phase {
@@ -213,16 +255,25 @@ async fn client_task(
         recorder: Some(&mut recorder),
         gate: gates.pop(),
     };
-    let ended = run_phase(&shared, index, &mut client, &mut ctx, measure, busy_until).await;
+    let (ended, why) = run_phase(&shared, index, &mut client, &mut ctx, measure, busy_until).await;
+    // Reconnecting stops at the deadline too: only a client that gave up before it
+    // is lost.
+    let lost = client.is_none() && shared.end.is_none_or(|end| Instant::now() < end);
     if let Some(client) = client {
         client.close().await;
     }
-    (recorder.finish(), ended.max(shared.measure_from))
+    ClientOutcome {
+        totals: recorder.finish(),
+        ended: ended.max(shared.measure_from),
+        budget_ended: why == PhaseEnd::Budget,
+        lost,
+    }
 }
 
 /// Runs transactions until the phase ends; returns when the last one ended
-/// (`busy_until`, the end of the one before the phase, if none ran). `client` becomes
-/// `None` if the connection was lost and could not be made again.
+/// (`busy_until`, the end of the one before the phase, if none ran) and why the phase
+/// ended. `client` becomes `None` if the connection was lost and could not be made
+/// again.
 async fn run_phase(
     shared: &Shared,
     index: usize,
@@ -230,24 +281,27 @@ async fn run_phase(
     ctx: &mut TxnCtx,
     mut phase: Phase<'_>,
     busy_until: Instant,
-) -> Instant {
+) -> (Instant, PhaseEnd) {
     let mut last_end = busy_until;
     let mut i = 0_u64;
-    while let Some(conn) = client.as_mut() {
+    let why = loop {
+        let Some(conn) = client.as_mut() else {
+            break PhaseEnd::Lost;
+        };
         let now = Instant::now();
         if phase.until.is_some_and(|end| now >= end) {
-            break;
+            break PhaseEnd::Deadline;
         }
         let intended = match shared.schedule {
             Some(schedule) => {
                 let slot = schedule.slot(index, i);
                 i += 1;
                 if phase.limit.is_some_and(|n| slot >= n) {
-                    break;
+                    break PhaseEnd::Budget;
                 }
                 let due = phase.from + schedule.due(slot);
                 if phase.until.is_some_and(|end| due >= end) {
-                    break;
+                    break PhaseEnd::Deadline;
                 }
                 if last_end > due {
                     // Still busy with the previous transaction when this one was due.
@@ -258,7 +312,7 @@ async fn run_phase(
                 if let Some(gate) = &phase.gate {
                     match gate.acquire().await {
                         Ok(permit) => permit.forget(),
-                        Err(_) => break,
+                        Err(_) => break PhaseEnd::Deadline,
                     }
                 }
                 due
@@ -266,13 +320,16 @@ async fn run_phase(
             None => {
                 if let Some(n) = phase.limit {
                     if shared.budget.fetch_add(1, Ordering::Relaxed) >= n {
-                        break;
+                        break PhaseEnd::Budget;
                     }
                 }
                 now
             }
         };
-        let result = shared.plan.workload.transaction(conn, ctx).await;
+        let timeout = shared.plan.txn_timeout;
+        let result = tokio::time::timeout(timeout, shared.plan.workload.transaction(conn, ctx))
+            .await
+            .unwrap_or_else(|_| Err(timed_out(timeout)));
         let done = Instant::now();
         last_end = done;
         let at = done.saturating_duration_since(phase.from);
@@ -288,13 +345,29 @@ async fn run_phase(
                 if let Some(recorder) = phase.recorder.as_deref_mut() {
                     recorder.failure(error, at);
                 }
-                if error.connection_lost {
+                // A lost connection, a timeout, a failed ROLLBACK or a failure that
+                // did not come from the server leave the connection in an unknown
+                // state: drop it and make a new one.
+                if error.connection_lost || !error.from_server() {
+                    *client = None;
                     *client = reconnect(&shared.spec, shared.end).await;
                 }
             }
         }
+    };
+    (last_end, why)
+}
+
+/// The error of a transaction that took longer than `--txn-timeout`.
+fn timed_out(timeout: Duration) -> DbError {
+    DbError {
+        code: "timeout".into(),
+        message: format!(
+            "the transaction took longer than {}",
+            format_duration(timeout)
+        ),
+        connection_lost: true,
     }
-    last_end
 }
 
 /// Tries to connect again for a while (a proxy restart, a failover); gives up at the
@@ -309,4 +382,79 @@ async fn reconnect(spec: &ConnectSpec, until: Option<Instant>) -> Option<Client>
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_used_up_budget_divides_by_the_measured_time() {
+        // --duration 60s --transactions 1000, done after 4 s: 250 tps, not 16.7.
+        let elapsed = measured_time(Duration::from_secs(4), Some(Duration::from_secs(60)), true);
+        assert_eq!(elapsed, Duration::from_secs(4));
+        let timeline = Timeline::default();
+        let stats = RunStats::merge(Vec::new(), &timeline, elapsed);
+        assert_eq!(stats.timeline.len(), 4, "no empty trailing seconds");
+        // Only --transactions: always the measured time.
+        assert_eq!(
+            measured_time(Duration::from_secs(4), None, true),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            measured_time(Duration::from_secs(4), None, false),
+            Duration::from_secs(4)
+        );
+    }
+
+    #[test]
+    fn a_run_ending_early_without_the_budget_counts_the_whole_duration() {
+        // Every client lost after 4 s of a 60 s run.
+        assert_eq!(
+            measured_time(Duration::from_secs(4), Some(Duration::from_secs(60)), false),
+            Duration::from_secs(60)
+        );
+        // The deadline ended it; stragglers past it count.
+        let late = Duration::from_secs(60) + Duration::from_millis(30);
+        assert_eq!(
+            measured_time(late, Some(Duration::from_secs(60)), false),
+            late
+        );
+    }
+
+    #[test]
+    fn tps_and_timeline_follow_the_chosen_time() {
+        // 1000 transactions over 4 s of a --duration 60s --transactions 1000 run.
+        let timeline = Arc::new(Mutex::new(Timeline::default()));
+        let mut recorder = Recorder::new(timeline.clone());
+        for k in 0..1000_u64 {
+            recorder.success(Duration::from_millis(1), Duration::from_millis(k * 4));
+        }
+        let totals = recorder.finish();
+        let timeline = timeline.lock().unwrap_or_else(PoisonError::into_inner);
+        let elapsed = measured_time(
+            Duration::from_millis(3996),
+            Some(Duration::from_secs(60)),
+            true,
+        );
+        let stats = RunStats::merge(vec![totals], &timeline, elapsed);
+        assert!(
+            (stats.tps() - 1000.0 / 3.996).abs() < 1e-9,
+            "{}",
+            stats.tps()
+        );
+        assert_eq!(stats.timeline.len(), 4);
+        assert!(
+            stats.timeline.iter().all(|p| p.tps > 0.0),
+            "{:?}",
+            stats.timeline
+        );
+    }
+
+    #[test]
+    fn a_timeout_drops_the_connection() {
+        let e = timed_out(Duration::from_secs(30));
+        assert_eq!(e.code, "timeout");
+        assert!(e.connection_lost && !e.from_server());
+    }
 }

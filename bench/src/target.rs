@@ -69,15 +69,15 @@ impl Target {
             "mysql" | "mariadb" => Engine::Mysql,
             _ => return Err(bad("the scheme must be postgres:// or mysql://")),
         };
-        let (rest, query) = match rest.split_once('?') {
-            Some((rest, query)) => (rest, Some(query)),
-            None => (rest, None),
+        // The userinfo ends at the last '@': a password may hold '/', '?' or '@'.
+        let (userinfo, after) = split_userinfo(rest)
+            .ok_or_else(|| bad("a user name is required (user[:password]@host)"))?;
+        let (after, query) = match after.split_once('?') {
+            Some((after, query)) => (after, Some(query)),
+            None => (after, None),
         };
         check_query(query).map_err(|why| bad(&why))?;
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (userinfo, hostport) = authority
-            .rsplit_once('@')
-            .ok_or_else(|| bad("a user name is required (user[:password]@host)"))?;
+        let (hostport, path) = after.split_once('/').unwrap_or((after, ""));
         let (user, password) = match userinfo.split_once(':') {
             Some((user, password)) => (user, Some(decode(password).map_err(|w| bad(&w))?)),
             None => (userinfo, None),
@@ -121,18 +121,26 @@ impl Target {
 /// Hides the password of anything shaped like a URL, parsable or not: for messages
 /// about input we could not parse.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let Some((userinfo, after)) = split_userinfo(rest) else {
         return url.to_string();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    let Some((user, _)) = userinfo.split_once(':') else {
+        return url.to_string();
+    };
+    match scheme {
+        Some(scheme) => format!("{scheme}://{user}:***@{after}"),
+        None => format!("{user}:***@{after}"),
     }
+}
+
+/// Splits what follows `scheme://` at the last '@' (the password may contain '/', '?'
+/// and '@'): (userinfo, host and the rest). `None` without an '@'.
+fn split_userinfo(rest: &str) -> Option<(&str, &str)> {
+    rest.rsplit_once('@')
 }
 
 /// We connect without TLS, so only the `sslmode` values that allow that are accepted;
@@ -254,5 +262,34 @@ mod tests {
         assert_eq!(redact("postgres://a:b:c@h"), "postgres://a:***@h");
         assert_eq!(redact("postgres://a@h/x:y"), "postgres://a@h/x:y");
         assert_eq!(redact("not a url"), "not a url");
+        assert_eq!(redact("postgres://a:p/ss@h/x"), "postgres://a:***@h/x");
+        assert_eq!(redact("postgres://a:p?ss@h/x"), "postgres://a:***@h/x");
+        assert_eq!(redact("a:pw@h"), "a:***@h");
+    }
+
+    #[test]
+    fn passwords_with_slash_question_mark_or_at_never_show() {
+        for (bad, secret) in [
+            ("postgres://app:pa/ss@h/app?options=x", "pa/ss"),
+            ("postgres://app:p?ss@h:notaport/app", "p?ss"),
+            ("postgres://app:p@ss/x@h:99999/app", "p@ss/x"),
+            ("redis://app:hun/ter2@h/app", "hun/ter2"),
+            ("postgres://:pa/ss@h/app", "pa/ss"),
+            ("postgres://app:pa?ss@/app", "pa?ss"),
+            ("postgres://app:p/a%zzss@h/app", "p/a%zzss"),
+            ("app:pa/ss@h/app", "pa/ss"),
+        ] {
+            let err = Target::parse(bad).unwrap_err();
+            assert!(!err.contains(secret), "{err}");
+            assert!(!err.contains("ss@"), "{err}");
+            assert!(err.contains("***"), "{err}");
+        }
+        let t = Target::parse("postgres://app:pa/s?s@h:7/app").unwrap();
+        assert_eq!(t.password.as_deref(), Some("pa/s?s"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.dbname.as_str()),
+            ("h", 7, "app")
+        );
+        assert_eq!(t.redacted(), "postgres://app:***@h:7/app");
     }
 }

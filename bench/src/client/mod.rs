@@ -10,6 +10,7 @@ mod pg;
 pub mod sql;
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::target::{Engine, Target};
 
@@ -47,7 +48,19 @@ pub struct DbError {
     pub connection_lost: bool,
 }
 
+/// MySQL's ER_UNKNOWN_SYSTEM_VARIABLE.
+const UNKNOWN_VARIABLE: &str = "1193";
+
+/// Whether the session-setup warning about [`UNKNOWN_VARIABLE`] was printed.
+static UNKNOWN_VARIABLE_SAID: AtomicBool = AtomicBool::new(false);
+
 impl DbError {
+    /// Whether the server reported the error (SQLSTATE or MySQL error number), as
+    /// opposed to the driver, the connection or the bench.
+    pub fn from_server(&self) -> bool {
+        !matches!(self.code.as_str(), "client" | "connection" | "timeout")
+    }
+
     /// A failure of the bench's own making (e.g. a result it cannot read).
     pub fn client(message: impl Into<String>) -> DbError {
         DbError {
@@ -93,7 +106,20 @@ impl Client {
             Engine::Mysql => Client::My(mysql::MyClient::connect(spec).await?),
         };
         for sql in &spec.session_setup {
-            client.batch(sql).await?;
+            match client.batch(sql).await {
+                Ok(()) => {}
+                // MariaDB / MySQL without the proxy: "unknown system variable". A
+                // direct server has no replicas to choose among, so the run goes on.
+                Err(e) if spec.target.engine == Engine::Mysql && e.code == UNKNOWN_VARIABLE => {
+                    if !UNKNOWN_VARIABLE_SAID.swap(true, Ordering::Relaxed) {
+                        eprintln!(
+                            "shardwire-bench: {} ignores {sql:?} ({e}); going on without it",
+                            spec.target.redacted()
+                        );
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
         match &mut client {
             Client::Pg(c) => c.prepare_all(spec).await?,
@@ -127,9 +153,10 @@ impl Client {
         }
     }
 
-    /// Ends a transaction after a failure; its own failure is of no interest.
-    pub async fn rollback(&mut self) {
-        let _ = self.batch("ROLLBACK").await;
+    /// Ends a transaction after a failure; returns whether the ROLLBACK worked (if not,
+    /// the connection's state is unknown and it should be made again).
+    pub async fn rollback(&mut self) -> bool {
+        self.batch("ROLLBACK").await.is_ok()
     }
 
     /// Closes the connection politely.

@@ -1,10 +1,15 @@
 //! The MySQL side of [`super::Client`]: mysql_async with server-side prepared statements
 //! (`prepared` mode) or the text protocol with values written in (`simple` mode).
 
+use std::time::Duration;
+
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, Params, Statement, Value};
+use mysql_async::{Conn, OptsBuilder, Params, Row, Statement, Value};
 
 use super::{sql, ConnectSpec, DbError, Mode};
+
+/// How long connecting may take (as for PostgreSQL).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A MySQL connection and what was prepared on it.
 pub struct MyClient {
@@ -27,7 +32,14 @@ impl MyClient {
             .pass(target.password.clone())
             .db_name((!target.dbname.is_empty()).then(|| target.dbname.clone()))
             .prefer_socket(false);
-        let conn = Conn::new(opts).await.map_err(error)?;
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts))
+            .await
+            .map_err(|_| DbError {
+                code: "connection".into(),
+                message: format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()),
+                connection_lost: true,
+            })?
+            .map_err(error)?;
         Ok(MyClient {
             conn,
             mode: spec.mode,
@@ -88,8 +100,17 @@ impl MyClient {
 
     /// First column of the first row, as text.
     pub async fn scalar(&mut self, sql: &str) -> Result<Option<String>, DbError> {
-        let row: Option<Option<String>> = self.conn.query_first(sql).await.map_err(error)?;
-        Ok(row.flatten())
+        let row: Option<Row> = self.conn.query_first(sql).await.map_err(error)?;
+        let Some(mut row) = row else {
+            return Ok(None);
+        };
+        match row.take_opt::<Option<String>, usize>(0) {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(e)) => Err(DbError::client(format!(
+                "unreadable result of {sql:?}: {e}"
+            ))),
+            None => Err(DbError::client(format!("{sql:?} returned no column"))),
+        }
     }
 
     /// Says goodbye to the server (COM_QUIT) instead of dropping the socket.

@@ -111,11 +111,16 @@ impl PgClient {
             .simple_query(sql)
             .await
             .map_err(|e| self.error(e))?;
-        let first = messages.iter().find_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(row.get(0).map(str::to_string)),
+        let Some(row) = messages.iter().find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(row),
             _ => None,
-        });
-        Ok(first.flatten())
+        }) else {
+            return Ok(None);
+        };
+        let value = row
+            .try_get(0)
+            .map_err(|e| DbError::client(format!("unreadable result of {sql:?}: {e}")))?;
+        Ok(value.map(str::to_string))
     }
 
     fn error(&self, e: tokio_postgres::Error) -> DbError {

@@ -224,6 +224,8 @@ mod tests {
             invariant: None,
             round: 1,
             rounds_tps: vec![15.0],
+            rounds_invariant: vec![None],
+            clients_lost: 0,
         }
     }
 

@@ -97,6 +97,8 @@ mod tests {
             invariant: None,
             round: 1,
             rounds_tps: vec![20.0],
+            rounds_invariant: vec![None],
+            clients_lost: 0,
         }
     }
 
@@ -134,6 +136,8 @@ mod tests {
             "late",
             "timeline",
             "invariant",
+            "clients_lost",
+            "rounds_invariant",
         ] {
             assert!(r.get(key).is_some(), "runs[0].{key}");
         }

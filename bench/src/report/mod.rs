@@ -75,6 +75,8 @@ pub struct RunReport {
     /// Open loop: transactions that started after their scheduled time (null: closed
     /// loop).
     pub late: Option<u64>,
+    /// Clients whose connection was lost and could not be made again.
+    pub clients_lost: u64,
     /// Per second.
     pub timeline: Vec<TimelinePoint>,
     /// The workload's invariant after the run (null: the workload has none).
@@ -83,6 +85,9 @@ pub struct RunReport {
     pub round: u32,
     /// TPS of every round of this target, in order.
     pub rounds_tps: Vec<f64>,
+    /// The invariant of every round of this target, in order: true intact, false
+    /// broken, null when the workload has none.
+    pub rounds_invariant: Vec<Option<bool>>,
 }
 
 impl RunReport {
@@ -110,7 +115,9 @@ impl RunReport {
             tps,
             latency_ms: Latency::of(&stats.latency),
             late: settings.rate.map(|_| stats.late),
+            clients_lost: stats.clients_lost,
             timeline: stats.timeline.clone(),
+            rounds_invariant: vec![invariant.as_ref().map(|i| i.intact)],
             invariant,
             round,
             rounds_tps: vec![tps],

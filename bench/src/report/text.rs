@@ -50,6 +50,7 @@ pub fn run_summary(run: &RunReport) -> String {
     if let Some(late) = run.late {
         let _ = writeln!(out, "  late starts   {late}");
     }
+    let _ = writeln!(out, "  clients lost  {}", run.clients_lost);
     if let Some(invariant) = &run.invariant {
         let verdict = if invariant.intact { "intact" } else { "BROKEN" };
         let _ = writeln!(out, "  invariant     {verdict}: {}", invariant.detail);
@@ -134,6 +135,8 @@ mod tests {
             }),
             round: 1,
             rounds_tps: vec![99.6],
+            rounds_invariant: vec![None],
+            clients_lost: 0,
         };
         let text = run_summary(&run);
         for needle in [

@@ -161,6 +161,9 @@ pub struct RunStats {
     pub elapsed: Duration,
     /// Per-second view.
     pub timeline: Vec<timeline::TimelinePoint>,
+    /// Clients whose connection was lost and could not be made again (the runner
+    /// fills it in).
+    pub clients_lost: u64,
 }
 
 impl RunStats {
@@ -173,6 +176,7 @@ impl RunStats {
             late: 0,
             elapsed,
             timeline: timeline.points(elapsed),
+            clients_lost: 0,
         };
         for client in clients {
             merged.transactions += client.transactions;

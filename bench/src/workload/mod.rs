@@ -239,20 +239,20 @@ impl TxnCtx {
 
 /// Ends a transaction: COMMIT after success, ROLLBACK after a failure (the failure is
 /// what the caller sees).
+/// When the ROLLBACK fails too, the error says the connection is lost, so the runner
+/// makes a new one instead of reusing one in an unknown state.
 async fn finish(client: &mut Client, body: Result<(), DbError>) -> Result<(), DbError> {
-    match body {
+    let mut error = match body {
         Ok(()) => match client.batch("COMMIT").await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                client.rollback().await;
-                Err(e)
-            }
+            Ok(()) => return Ok(()),
+            Err(e) => e,
         },
-        Err(e) => {
-            client.rollback().await;
-            Err(e)
-        }
+        Err(e) => e,
+    };
+    if !client.rollback().await {
+        error.connection_lost = true;
     }
+    Err(error)
 }
 
 #[cfg(test)]

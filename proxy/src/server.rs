@@ -113,6 +113,11 @@ async fn accept_mysql(listener: TcpListener, live: Arc<LiveCluster>) {
                 tokio::spawn(async move {
                     let client = live.clients.connect("mysql", peer);
                     tracing::info!(id = client.entry.id, %peer, protocol = "mysql", "client connected");
+                    if let Some(max) = over_limit(&live) {
+                        crate::frontend::mysql::refuse_too_many(stream, max).await;
+                        log_disconnect(&client);
+                        return;
+                    }
                     crate::frontend::mysql::serve_client(stream, live, &client).await;
                     log_disconnect(&client);
                 });
@@ -134,7 +139,8 @@ async fn accept_pg(listener: TcpListener, live: Arc<LiveCluster>, cancels: Arc<C
                 tokio::spawn(async move {
                     let client = live.clients.connect("postgres", peer);
                     tracing::info!(id = client.entry.id, %peer, protocol = "postgres", "client connected");
-                    crate::frontend::pg::serve_client(stream, live, cancels, &client).await;
+                    let limit = over_limit(&live);
+                    crate::frontend::pg::serve_client(stream, live, cancels, &client, limit).await;
                     log_disconnect(&client);
                 });
             }
@@ -145,6 +151,14 @@ async fn accept_pg(listener: TcpListener, live: Arc<LiveCluster>, cancels: Arc<C
             }
         }
     }
+}
+
+/// `Some(max)` when this connection (already registered) takes the proxy past
+/// `max_client_connections`: it is refused with the protocol's "too many connections"
+/// error, while the clients already connected go on.
+fn over_limit(live: &LiveCluster) -> Option<u32> {
+    let max = live.load().config.proxy.max_client_connections?;
+    (live.clients.len() > max as usize).then_some(max)
 }
 
 /// The connection's closing line: who it was and how long it stayed.

@@ -998,3 +998,56 @@ async fn admin_console_in_mysql_result_sets_and_reload_errors() {
     plain.disconnect().await.unwrap();
     admin.disconnect().await.unwrap();
 }
+
+#[tokio::test]
+async fn max_client_connections_refuses_with_1040_while_others_go_on() {
+    let h = harness();
+    // A proxy of its own on the same shards, so the limit cannot refuse the other tests
+    // of this binary.
+    let limited = h.config_toml.replacen(
+        "pool_size = 24",
+        "pool_size = 24\nmax_client_connections = 2",
+        1,
+    );
+    let config = shardwire_conf::Config::from_toml_str(&limited).unwrap();
+    let proxy = shardwire::server::start(config).await.unwrap();
+    let opts = h
+        .opts("app", "app")
+        .tcp_port(proxy.mysql_addr.unwrap().port());
+    let mut first = mysql_async::Conn::new(opts.clone()).await.unwrap();
+    let mut second = mysql_async::Conn::new(opts.clone()).await.unwrap();
+    match mysql_async::Conn::new(opts.clone()).await {
+        Err(mysql_async::Error::Server(e)) => {
+            assert_eq!(e.code, 1040, "{}", e.message);
+            assert!(
+                e.message.contains("max_client_connections"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!(
+            "expected error 1040, got {:?}",
+            other.map(|_| "a connection")
+        ),
+    }
+    // The connections already there go on; a freed slot is usable again.
+    for conn in [&mut first, &mut second] {
+        let one: Vec<u64> = conn.query("SELECT 1").await.unwrap();
+        assert_eq!(one, [1]);
+    }
+    second.disconnect().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut third = loop {
+        match mysql_async::Conn::new(opts.clone()).await {
+            Ok(conn) => break conn,
+            Err(e) => assert!(
+                std::time::Instant::now() < deadline,
+                "no slot after a close: {e}"
+            ),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    third.query_drop("SELECT 1").await.unwrap();
+    third.disconnect().await.unwrap();
+    first.disconnect().await.unwrap();
+}

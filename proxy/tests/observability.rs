@@ -731,3 +731,74 @@ fn metric_names(expr: &str) -> Vec<String> {
     }
     names
 }
+
+#[tokio::test]
+async fn max_client_connections_refuses_with_53300_while_others_go_on() {
+    let _turn = SERIAL.lock().await;
+    let bed = bed();
+    bed.reset().await;
+    let admin = bed.client().await;
+    let connected = admin_view(&admin, "shardwire.clients").await.len();
+    let max = connected + 3;
+    let good = std::fs::read_to_string(&bed.config_path).unwrap();
+    let limited = good.replacen(
+        "pool_size = 8",
+        &format!("pool_size = 8\nmax_client_connections = {max}"),
+        1,
+    );
+    std::fs::write(&bed.config_path, &limited).unwrap();
+    admin.simple_query("RELOAD shardwire").await.unwrap();
+    // Open clients until one is refused: at most `max` are ever connected.
+    let conn_str = format!(
+        "host=127.0.0.1 port={} user=app password=app dbname=app",
+        bed.port
+    );
+    let mut held = Vec::new();
+    let refusal = loop {
+        match tokio_postgres::connect(&conn_str, tokio_postgres::NoTls).await {
+            Ok((client, connection)) => {
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+                held.push(client);
+                assert!(
+                    held.len() <= max,
+                    "{} clients accepted past {max}",
+                    held.len()
+                );
+            }
+            Err(e) => break e,
+        }
+    };
+    let db = refusal
+        .as_db_error()
+        .unwrap_or_else(|| panic!("refused without an error: {refusal}"));
+    assert_eq!(db.code().code(), "53300", "{}", db.message());
+    assert!(
+        db.message().contains("max_client_connections"),
+        "{}",
+        db.message()
+    );
+    // Everyone already connected goes on.
+    for client in held.iter().chain([&admin]) {
+        client.simple_query("SELECT 1").await.unwrap();
+    }
+    // A freed slot is usable again, and the limit goes with the config.
+    drop(held.pop());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio_postgres::connect(&conn_str, tokio_postgres::NoTls).await {
+            Ok((client, connection)) => {
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+                held.push(client);
+                break;
+            }
+            Err(e) => assert!(Instant::now() < deadline, "no slot after a close: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::fs::write(&bed.config_path, &good).unwrap();
+    admin.simple_query("RELOAD shardwire").await.unwrap();
+}

@@ -28,6 +28,6 @@ pub mod startup;
 mod statements;
 mod xa;
 
-pub use session::serve_client;
+pub use session::{refuse_too_many, serve_client};
 pub use startup::prepare_rsa_keys;
 pub use xa::DECISION_TABLE_DDL;

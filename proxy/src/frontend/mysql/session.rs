@@ -135,6 +135,22 @@ pub(super) enum Stop {
     Protocol,
 }
 
+/// Refuses a connection past `max_client_connections` the way MySQL does at
+/// `max_connections`: an error packet instead of the handshake, then close.
+pub async fn refuse_too_many(mut stream: TcpStream, max: u32) {
+    let mut out = BytesMut::new();
+    let mut seq = 0;
+    crate::protocol::mysql::build::error(
+        &mut out,
+        &mut seq,
+        crate::protocol::mysql::consts::cap::PROTOCOL_41,
+        errcode::ER_CON_COUNT_ERROR,
+        &format!("Too many connections (shardwire max_client_connections = {max})"),
+    );
+    let _ = stream.write_all(&out).await;
+    let _ = stream.shutdown().await;
+}
+
 /// Serves one client connection until it quits.
 pub async fn serve_client(stream: TcpStream, live: Arc<LiveCluster>, client: &ClientGuard) {
     let _ = stream.set_nodelay(true);

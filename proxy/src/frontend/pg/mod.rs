@@ -41,6 +41,7 @@ pub async fn serve_client(
     live: Arc<LiveCluster>,
     cancels: Arc<CancelRegistry>,
     client: &ClientGuard,
+    over_limit: Option<u32>,
 ) {
     let _ = stream.set_nodelay(true);
     let _connected = crate::metrics::ClientGauge::connected("postgres");
@@ -54,7 +55,7 @@ pub async fn serve_client(
     // The cluster current at login; the session follows reloads at transaction boundaries.
     let generation = live.generation();
     let cluster = live.load();
-    let Some(accepted) = startup::handshake(&mut io, &cluster, &cancels).await else {
+    let Some(accepted) = startup::handshake(&mut io, &cluster, &cancels, over_limit).await else {
         return;
     };
     let (params, own) = SessionParams::from_startup(&accepted.params);

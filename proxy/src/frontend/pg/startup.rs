@@ -34,11 +34,14 @@ pub struct Accepted {
 }
 
 /// Runs the startup phase. `None`: the connection is finished (a cancel request, a
-/// refused login, garbage) and any error has been sent.
+/// refused login, garbage) and any error has been sent. With `over_limit` (the proxy's
+/// `max_client_connections`), a cancel request is still served — it is how a client
+/// stops a runaway query when the proxy is full — but a login is refused with 53300.
 pub async fn handshake(
     io: &mut ClientIo,
     cluster: &Cluster,
     cancels: &CancelRegistry,
+    over_limit: Option<u32>,
 ) -> Option<Accepted> {
     let params = loop {
         let packet = match io.reader.next_startup(MAX_STARTUP).await {
@@ -94,6 +97,15 @@ pub async fn handshake(
             }
         }
     };
+    if let Some(max) = over_limit {
+        fatal(
+            io,
+            sqlstate::TOO_MANY_CONNECTIONS,
+            &format!("sorry, too many clients already (shardwire max_client_connections = {max})"),
+        )
+        .await;
+        return None;
+    }
     let get = |name: &str| {
         params
             .iter()

@@ -122,24 +122,10 @@ fn clusters() -> Vec<Arc<crate::cluster::Cluster>> {
 /// Sets `pool_connections` from every pool's occupancy, just before a scrape.
 fn publish_pool_gauges() {
     for cluster in clusters() {
-        let pg = cluster.databases().flat_map(|db| {
-            db.shards
-                .iter()
-                .flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))
-                .map(|p| (p.node().name.clone(), p.status()))
-                .collect::<Vec<_>>()
-        });
-        let my = cluster.mysql_databases().flat_map(|db| {
-            db.shards
-                .iter()
-                .flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))
-                .map(|p| (p.node().name.clone(), p.status()))
-                .collect::<Vec<_>>()
-        });
-        for (node, status) in pg.chain(my) {
+        for (node, status) in cluster.pool_statuses() {
             let idle = status.available as u32;
             let active = (status.size as u32).saturating_sub(idle);
-            crate::metrics::pool_connections(&node, active, idle);
+            crate::metrics::pool_connections(&node.name, active, idle);
         }
     }
 }
@@ -149,15 +135,7 @@ async fn unreachable_primaries() -> Vec<String> {
     let clusters = clusters();
     let mut probes = tokio::task::JoinSet::new();
     for cluster in &clusters {
-        let nodes = cluster
-            .databases()
-            .flat_map(|db| db.shards.iter().map(|s| s.primary.node().clone()))
-            .chain(
-                cluster
-                    .mysql_databases()
-                    .flat_map(|db| db.shards.iter().map(|s| s.primary.node().clone())),
-            );
-        for node in nodes {
+        for node in cluster.monitors().into_iter().map(|spec| spec.primary) {
             probes.spawn(async move {
                 let reachable = matches!(
                     tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect(&node.addr)).await,

@@ -15,6 +15,7 @@ use crate::backend::pg::{NodeInfo, ServerConn};
 use crate::backend::pool::NodePool;
 use crate::backend::pool::ServerConnection;
 use crate::frontend::pg::statements::StatementRegistry;
+use crate::frontend::slow_query::RequestLog;
 use crate::monitor::ShardMonitor;
 
 /// One shard at run time, of either engine.
@@ -46,10 +47,8 @@ pub struct DatabaseRuntime {
     server_params: OnceCell<Vec<(String, String)>>,
     /// `proxy.transaction_lock_timeout` in milliseconds (0: not set).
     pub transaction_lock_timeout_ms: u128,
-    /// Its `query_duration_seconds` histogram.
-    pub query_duration: metrics::Histogram,
-    /// `proxy.slow_query_threshold` (0: no slow-query log).
-    pub slow_query_threshold: std::time::Duration,
+    /// Request durations and the slow-query log.
+    pub requests: RequestLog,
 }
 
 impl DatabaseRuntime {
@@ -159,10 +158,8 @@ pub struct MyDatabaseRuntime {
     /// `proxy.transaction_lock_timeout` in whole seconds, at least 1 (0: not set), for
     /// `innodb_lock_wait_timeout` in transactions.
     pub transaction_lock_timeout_secs: u64,
-    /// Its `query_duration_seconds` histogram.
-    pub query_duration: metrics::Histogram,
-    /// `proxy.slow_query_threshold` (0: no slow-query log).
-    pub slow_query_threshold: std::time::Duration,
+    /// Request durations and the slow-query log.
+    pub requests: RequestLog,
 }
 
 impl UserRuntime {
@@ -196,8 +193,7 @@ impl MyDatabaseRuntime {
                 d if d.is_zero() => 0,
                 d => d.as_secs_f64().ceil().max(1.0) as u64,
             },
-            query_duration: crate::metrics::query_duration(&db.name),
-            slow_query_threshold: config.proxy.slow_query_threshold,
+            requests: RequestLog::new(&db.name, config.proxy.slow_query_threshold),
         }
     }
 
@@ -268,8 +264,7 @@ impl Cluster {
                     before.and_then(|(d, _)| d.server_params.get().cloned()),
                 ),
                 transaction_lock_timeout_ms: config.proxy.transaction_lock_timeout.as_millis(),
-                query_duration: crate::metrics::query_duration(&db.name),
-                slow_query_threshold: config.proxy.slow_query_threshold,
+                requests: RequestLog::new(&db.name, config.proxy.slow_query_threshold),
             };
             databases.insert(db.name.clone(), Arc::new(runtime));
         }
@@ -331,6 +326,21 @@ impl Cluster {
     /// Every database of the PostgreSQL frontend.
     pub fn databases(&self) -> impl Iterator<Item = &Arc<DatabaseRuntime>> {
         self.databases.values()
+    }
+
+    /// Every node of both engines with its pool's counts.
+    pub fn pool_statuses(&self) -> Vec<(Arc<NodeInfo>, deadpool::Status)> {
+        fn of<C: ServerConnection>(
+            shards: &[ShardRuntime<C>],
+        ) -> impl Iterator<Item = (Arc<NodeInfo>, deadpool::Status)> + '_ {
+            shards
+                .iter()
+                .flat_map(|s| std::iter::once(&s.primary).chain(&s.replicas))
+                .map(|p| (p.node().clone(), p.status()))
+        }
+        let pg = self.databases().flat_map(|db| of(&db.shards));
+        let my = self.mysql_databases().flat_map(|db| of(&db.shards));
+        pg.chain(my).collect()
     }
 
     /// Every shard monitor with the engine of its shard and the nodes it polls.

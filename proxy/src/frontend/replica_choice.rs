@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use shardwire_conf::ReadConsistency;
 
 use crate::backend::pool::{NodePool, ServerConnection};
+use crate::cluster::ShardRuntime;
 use crate::consistency::{choose, choose_after_wait, Choice, FallbackReason, Lsn};
 use crate::frontend::pg::settings::ShardwireSettings;
 use crate::metrics::CONSISTENCY_FALLBACKS;
@@ -19,12 +20,12 @@ const RECHECK: Duration = Duration::from_millis(2);
 /// The replica that serves a read, or `None` for the primary, counting the decision in
 /// the consistency metrics. `hinted`: the statement asks for the primary
 /// (`/* shardwire:primary */`); only looked at when a replica is possible at all.
-/// `shard` is the shard's monitor and its replicas' pools (how busy they are is read
+/// `shard` gives the monitor and the replicas' pools (how busy they are is read
 /// only when a replica is possible at all: `strong` reads cost nothing here).
 pub async fn choose_replica<C: ServerConnection>(
     settings: &ShardwireSettings,
     required: Option<Lsn>,
-    shard: Option<(&ShardMonitor, &[NodePool<C>])>,
+    shard: Option<&ShardRuntime<C>>,
     hinted: impl FnOnce() -> bool,
 ) -> Option<usize> {
     let level = settings.read_consistency;
@@ -35,8 +36,8 @@ pub async fn choose_replica<C: ServerConnection>(
     }
     let began = Instant::now();
     let choice = match shard {
-        Some((monitor, pools)) if !pools.is_empty() => {
-            decide(settings, required, monitor, pools).await
+        Some(shard) if !shard.replicas.is_empty() => {
+            decide(settings, required, &shard.monitor, &shard.replicas).await
         }
         _ => {
             fallback(level, FallbackReason::NoHealthyReplica);

@@ -1,12 +1,13 @@
-//! The slow-query log of both frontends: a request that took `proxy.slow_query_threshold`
-//! or longer gets one `warn` line with who sent it, how long it took and its statement
+//! What both frontends record of each finished request ([`RequestLog`], one per logical
+//! database): its duration in `query_duration_seconds`, and the slow-query log — a
+//! request that took `proxy.slow_query_threshold` or longer gets one `warn` line with who sent it, how long it took and its statement
 //! text with every literal replaced by `?` — strings in all their spellings (standard,
 //! escaped, dollar-quoted, typed, MySQL's double-quoted and introduced ones), numbers and
 //! comments — because literals may be passwords or personal data. The router's
 //! normalization is not enough here: it keeps whole keyword statements (`SET`, `PREPARE`)
 //! verbatim. The text is only built for slow requests.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use shardwire_router::{Dialect, Router};
 
@@ -24,18 +25,52 @@ pub struct Requester<'a> {
     pub database: &'a str,
 }
 
-/// Logs the request if it took `threshold` or longer (0 disables). `sql` gives its
-/// statement text when it has one.
-pub fn check(
-    threshold: Duration,
+/// One logical database's record of finished requests.
+#[derive(Debug)]
+pub struct RequestLog {
+    /// Its `query_duration_seconds` histogram.
+    duration: metrics::Histogram,
+    /// `proxy.slow_query_threshold` (0: no slow-query log).
+    slow_threshold: Duration,
+}
+
+impl RequestLog {
+    /// The record of `database`'s requests.
+    pub fn new(database: &str, slow_threshold: Duration) -> RequestLog {
+        RequestLog {
+            duration: crate::metrics::query_duration(database),
+            slow_threshold,
+        }
+    }
+
+    /// Whether slow requests are logged (a session keeps a request's text only then).
+    pub fn logs_slow_requests(&self) -> bool {
+        !self.slow_threshold.is_zero()
+    }
+
+    /// A request that began at `started` has been answered: its duration is recorded,
+    /// and it is logged if slow. `sql` gives its statement text, only asked for then.
+    pub fn finished(
+        &self,
+        started: Instant,
+        who: Requester<'_>,
+        router: &Router,
+        sql: impl FnOnce() -> Option<String>,
+    ) {
+        let elapsed = started.elapsed();
+        self.duration.record(elapsed.as_secs_f64());
+        if self.logs_slow_requests() && elapsed >= self.slow_threshold {
+            log_slow(elapsed, who, router, sql);
+        }
+    }
+}
+
+fn log_slow(
     elapsed: Duration,
     who: Requester<'_>,
     router: &Router,
     sql: impl FnOnce() -> Option<String>,
 ) {
-    if threshold.is_zero() || elapsed < threshold {
-        return;
-    }
     let statement = sql().map_or_else(
         || "(no statement text)".to_string(),
         |s| loggable(&s, router.dialect()),

@@ -459,11 +459,7 @@ impl Session {
         hinted: impl FnOnce() -> bool,
     ) -> Option<usize> {
         let required = self.positions.required(shard);
-        let replicas = self
-            .db
-            .shard(shard)
-            .map(|rt| (&*rt.monitor, rt.replicas.as_slice()));
-        choose_replica(&self.shardwire, required, replicas, hinted).await
+        choose_replica(&self.shardwire, required, self.db.shard(shard), hinted).await
     }
 
     /// After a `session` read on replica `i`: the session has now seen what that replica

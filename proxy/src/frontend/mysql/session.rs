@@ -198,12 +198,16 @@ pub async fn serve_client(stream: TcpStream, live: Arc<LiveCluster>, client: &Cl
         session.query_kind = crate::metrics::QueryKind::Other;
         let started = std::time::Instant::now();
         session.client_entry.request_started();
-        let slow_text = session.statement_text(&packet);
+        let command = session
+            .db
+            .requests
+            .logs_slow_requests()
+            .then(|| packet.clone());
         let stop = session.command(packet).await;
         if session.flush().await.is_err() {
             break;
         }
-        session.request_done(started, slow_text);
+        session.request_done(started, command);
         if stop.is_some() {
             break;
         }
@@ -382,43 +386,29 @@ impl Session {
         }
     }
 
-    /// The SQL of a COM_QUERY or COM_STMT_EXECUTE, kept only while slow-query logging is
-    /// on (a cheap reference-counted copy; the text is only rendered for slow requests).
-    fn statement_text(&self, packet: &Packet) -> Option<StatementText> {
-        if self.db.slow_query_threshold.is_zero() {
-            return None;
-        }
-        let payload = packet.payload();
-        match payload.first() {
-            Some(&com::QUERY) => Some(StatementText::Query(packet.clone())),
-            Some(&com::STMT_EXECUTE) => {
-                let id = u32::from_le_bytes(payload.get(1..5)?.try_into().ok()?);
-                Some(StatementText::Prepared(
-                    self.statements.get(&id)?.sql.clone(),
-                ))
-            }
-            _ => None,
-        }
-    }
-
     /// Records a command's duration (histogram, slow-query log) and the client's state.
-    fn request_done(&self, started: std::time::Instant, text: Option<StatementText>) {
-        let elapsed = started.elapsed();
-        self.db.query_duration.record(elapsed.as_secs_f64());
-        crate::frontend::slow_query::check(
-            self.db.slow_query_threshold,
-            elapsed,
+    /// `command` is the request's packet, kept (a reference-counted copy) only while
+    /// slow requests are logged; its statement text is only looked up for a slow one.
+    fn request_done(&self, started: std::time::Instant, command: Option<Packet>) {
+        self.db.requests.finished(
+            started,
             crate::frontend::slow_query::Requester {
                 protocol: "mysql",
                 user: &self.user.name,
                 database: &self.db.config.name,
             },
             &self.db.router,
-            || match text? {
-                StatementText::Query(packet) => {
-                    Some(String::from_utf8_lossy(&packet.payload()[1..]).into_owned())
+            || {
+                let command = command?;
+                let payload = command.payload();
+                match *payload.first()? {
+                    com::QUERY => Some(String::from_utf8_lossy(&payload[1..]).into_owned()),
+                    com::STMT_EXECUTE => {
+                        let id = u32::from_le_bytes(payload.get(1..5)?.try_into().ok()?);
+                        Some(self.statements.get(&id)?.sql.to_string())
+                    }
+                    _ => None,
                 }
-                StatementText::Prepared(sql) => Some(sql.to_string()),
             },
         );
         self.client_entry
@@ -433,14 +423,6 @@ impl Session {
         self.end_transaction_quietly().await;
         let _ = self.writer.shutdown().await;
     }
-}
-
-/// A request's statement, kept for the slow-query log.
-enum StatementText {
-    /// A COM_QUERY packet.
-    Query(Packet),
-    /// A prepared statement's text.
-    Prepared(Arc<str>),
 }
 
 /// Whether a statement is `SHOW WARNINGS`, `SHOW ERRORS` or `SHOW COUNT(*) …`.

@@ -411,7 +411,9 @@ impl Session {
                         described: false,
                     }));
                 }
-                self.last_bound = Some(stmt.clone());
+                if self.db.requests.logs_slow_requests() {
+                    self.last_bound = Some(stmt.clone());
+                }
                 Ok(Item::Bind(frame, stmt))
             }
             frontend::DESCRIBE => {

@@ -14,10 +14,6 @@ impl Session {
         hinted: impl FnOnce() -> bool,
     ) -> Option<usize> {
         let required = self.positions.required(shard);
-        let replicas = self
-            .db
-            .shard(shard)
-            .map(|rt| (&*rt.monitor, rt.replicas.as_slice()));
-        choose_replica(&self.settings, required, replicas, hinted).await
+        choose_replica(&self.settings, required, self.db.shard(shard), hinted).await
     }
 }

@@ -165,9 +165,11 @@ impl Session {
             let step = match frame.tag() {
                 frontend::QUERY => {
                     let started = self.request_started();
-                    let query = frame.clone();
+                    // Kept (a reference-counted copy) only for the slow-query log.
+                    let query = self.db.requests.logs_slow_requests().then(|| frame.clone());
                     let step = self.simple_query(frame).await;
                     self.request_done(started, || {
+                        let query = query?;
                         let body = query.body();
                         let sql = body.strip_suffix(b"\0").unwrap_or(body);
                         Some(String::from_utf8_lossy(sql).into_owned())
@@ -238,7 +240,7 @@ impl Session {
         let Some(db) = cluster.database(&self.db.config.name) else {
             return;
         };
-        let replan = !Arc::ptr_eq(&db.statements, &self.db.statements);
+        let replan = !crate::cluster::same_layout(&self.db.config, &db.config);
         self.db = db.clone();
         if replan {
             self.replan_statements();
@@ -287,11 +289,8 @@ impl Session {
 
     /// Records a request's duration (histogram, slow-query log) and the client's state.
     fn request_done(&self, started: std::time::Instant, sql: impl FnOnce() -> Option<String>) {
-        let elapsed = started.elapsed();
-        self.db.query_duration.record(elapsed.as_secs_f64());
-        crate::frontend::slow_query::check(
-            self.db.slow_query_threshold,
-            elapsed,
+        self.db.requests.finished(
+            started,
             crate::frontend::slow_query::Requester {
                 protocol: "postgres",
                 user: &self.user.name,

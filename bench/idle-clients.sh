@@ -38,27 +38,9 @@ fi
 
 start_nodes "max_connections = 20" s0
 
-SW_PORT=$(free_port)
-cat >"$WORK/shardwire.toml" <<CONF
-[proxy]
-postgres_listen = "127.0.0.1:$SW_PORT"
-pool_size = 4
-auth_method = "md5"
-
-[[users]]
-name = "app"
-password = "app"
-
-[[databases]]
-name = "postgres"
-protocol = "postgres"
-backend_user = "postgres"
-
-  [[databases.shards]]
-  primary = "127.0.0.1:${PORT[s0]}/postgres"
-CONF
-RUST_LOG=warn target/release/shardwire --config "$WORK/shardwire.toml" serve &
-SW_PID=$!
+proxy_config 'pool_size = 4
+auth_method = "md5"' app:app s0
+start_proxy
 
 # The Python client running in the background, if any: stopped on exit too.
 PY_PID=

@@ -4,6 +4,8 @@
 #   bench_setup <work-dir prefix>     # installs deps, builds shardwire, makes $WORK
 #   start_nodes "<extra postgresql.conf lines>" ref s0 s1   # fills PORT[name]; 2PC-ready
 #   start_mariadb m0                  # a MariaDB server; fills PORT[name]
+#   proxy_config "<[proxy] lines>" user:password s0 s1   # $WORK/shardwire.toml, $SW_PORT
+#   start_proxy                       # the release shardwire on it; fills SW_PID
 #
 # Everything started here (the nodes, $SW_PID) is stopped and $WORK removed on exit.
 
@@ -47,6 +49,30 @@ start_nodes() {
             "${PORT[$n]}" "$extra" >>"$WORK/$n/postgresql.conf"
         (cd "$WORK" && as_pg "$PGBIN/pg_ctl" -D "$WORK/$n" -l "$WORK/$n.log" -w start >/dev/null)
     done
+}
+
+# proxy_config "<extra [proxy] lines>" user:password node...: writes $WORK/shardwire.toml
+# with the PostgreSQL frontend on a free port ($SW_PORT), one proxy user, and a database
+# "postgres" whose shard i is the i-th node. Scripts append their [[databases.tables]].
+proxy_config() {
+    local extra=$1 user=$2 n
+    shift 2
+    SW_PORT=$(free_port)
+    {
+        printf '[proxy]\npostgres_listen = "127.0.0.1:%s"\n%s\n\n' "$SW_PORT" "$extra"
+        printf '[[users]]\nname = "%s"\npassword = "%s"\n\n' "${user%%:*}" "${user#*:}"
+        printf '[[databases]]\nname = "postgres"\nprotocol = "postgres"\nbackend_user = "postgres"\n'
+        for n in "$@"; do
+            printf '\n  [[databases.shards]]\n  primary = "127.0.0.1:%s/postgres"\n' "${PORT[$n]}"
+        done
+    } >"$WORK/shardwire.toml"
+}
+
+# start_proxy: the release shardwire serving $WORK/shardwire.toml; fills SW_PID.
+start_proxy() {
+    RUST_LOG=warn target/release/shardwire --config "$WORK/shardwire.toml" serve &
+    SW_PID=$!
+    sleep 1
 }
 
 # start_mariadb name...: a MariaDB server per name on a free port (no grant tables: the

@@ -16,35 +16,13 @@ SCALE=${SCALE:-4}
 bench_setup shardwire-2pc
 start_nodes "" ref s0 s1
 
-SW_PORT=$(free_port)
-cat > "$WORK/shardwire.toml" <<CONF
-[proxy]
-postgres_listen = "127.0.0.1:$SW_PORT"
-pool_size = 20
+proxy_config 'pool_size = 20
 auth_method = "md5"
-transaction_lock_timeout = "${LOCK_TIMEOUT:-10s}"
-
-[[users]]
-name = "postgres"
-password = "bench"
-
-[[databases]]
-name = "postgres"
-protocol = "postgres"
-backend_user = "postgres"
-
-  [[databases.shards]]
-  primary = "127.0.0.1:${PORT[s0]}/postgres"
-
-  [[databases.shards]]
-  primary = "127.0.0.1:${PORT[s1]}/postgres"
-CONF
+transaction_lock_timeout = "'"${LOCK_TIMEOUT:-10s}"'"' postgres:bench s0 s1
 for t in accounts:aid tellers:tid branches:bid history:aid; do
     printf '\n  [[databases.tables]]\n  name = "pgbench_%s"\n  shard_key = "%s"\n  key_type = "integer"\n' "${t%%:*}" "${t##*:}" >>"$WORK/shardwire.toml"
 done
-RUST_LOG=warn target/release/shardwire serve --config "$WORK/shardwire.toml" &
-SW_PID=$!
-sleep 1
+start_proxy
 
 export PGPASSWORD=bench
 "$PGBIN/pgbench" -i -q -s "$SCALE" -h 127.0.0.1 -p "${PORT[ref]}" -U postgres postgres >/dev/null 2>&1

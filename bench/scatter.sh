@@ -26,35 +26,15 @@ for r in 0 1; do
         -c "VACUUM ANALYZE t"
 done
 
-SW_PORT=$(free_port)
-cat > "$WORK/shardwire.toml" <<CONF
-[proxy]
-postgres_listen = "127.0.0.1:$SW_PORT"
-pool_size = 4
-
-[[users]]
-name = "app"
-password = "app"
-
-[[databases]]
-name = "postgres"
-protocol = "postgres"
-backend_user = "postgres"
-
-  [[databases.shards]]
-  primary = "127.0.0.1:${PORT[s0]}/postgres"
-
-  [[databases.shards]]
-  primary = "127.0.0.1:${PORT[s1]}/postgres"
+proxy_config 'pool_size = 4' app:app s0 s1
+cat >>"$WORK/shardwire.toml" <<CONF
 
   [[databases.tables]]
   name = "t"
   shard_key = "id"
   key_type = "bigint"
 CONF
-RUST_LOG=warn target/release/shardwire serve --config "$WORK/shardwire.toml" &
-SW_PID=$!
-sleep 1
+start_proxy
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$SW_PID/status"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$SW_PID/status"; }

@@ -21,34 +21,12 @@ cargo build --release -p shardwire-bench --quiet
 BENCH=target/release/shardwire-bench
 start_nodes "max_connections = 200" ref s0 s1
 
-SW_PORT=$(free_port)
-cat > "$WORK/shardwire.toml" <<CONF
-[proxy]
-postgres_listen = "127.0.0.1:$SW_PORT"
-pool_size = 20
-auth_method = "md5"
-
-[[users]]
-name = "postgres"
-password = "bench"
-
-[[databases]]
-name = "postgres"
-protocol = "postgres"
-backend_user = "postgres"
-
-  [[databases.shards]]
-  primary = "127.0.0.1:${PORT[s0]}/postgres"
-
-  [[databases.shards]]
-  primary = "127.0.0.1:${PORT[s1]}/postgres"
-CONF
+proxy_config 'pool_size = 20
+auth_method = "md5"' postgres:bench s0 s1
 # The tables every workload uses, as the bench prints them (duplicates dropped).
 for w in "${WORKLOADS[@]}"; do "$BENCH" --workload "$w" --print-tables; echo; done |
     awk 'BEGIN{RS=""; ORS="\n\n"} !seen[$0]++' >>"$WORK/shardwire.toml"
-RUST_LOG=warn target/release/shardwire serve --config "$WORK/shardwire.toml" &
-SW_PID=$!
-sleep 1
+start_proxy
 
 mkdir -p "$OUT"
 DIRECT="postgres://postgres@127.0.0.1:${PORT[ref]}/postgres"

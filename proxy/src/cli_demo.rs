@@ -142,16 +142,7 @@ async fn add_shards(toml: &mut String, shards: &[Shard], ddl: &str) -> Result<()
             .execute(ddl)
             .await
             .map_err(|e| e.to_string())?;
-        let replicas: Vec<String> = shard
-            .replicas()
-            .iter()
-            .map(|r| format!("\"{}\"", r.config_addr()))
-            .collect();
-        toml.push_str(&format!(
-            "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
-            shard.primary().config_addr(),
-            replicas.join(", ")
-        ));
+        toml.push_str(&shard.config_stanza(usize::MAX));
     }
     Ok(())
 }

@@ -47,15 +47,7 @@ fn config_text(topo: &Topology, admin_port: u16, replicas_of_shard0: usize) -> S
     );
     for (i, shard) in topo.pg_shards().iter().enumerate() {
         let listed = if i == 0 { replicas_of_shard0 } else { 1 };
-        let replicas: Vec<String> = shard.replicas()[..listed]
-            .iter()
-            .map(|r| format!("\"{}\"", r.config_addr()))
-            .collect();
-        toml.push_str(&format!(
-            "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
-            shard.primary().config_addr(),
-            replicas.join(", ")
-        ));
+        toml.push_str(&shard.config_stanza(listed));
     }
     toml.push_str(
         "\n  [[databases.tables]]\n  name = \"obs\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n",

@@ -29,10 +29,7 @@ impl Proxy {
                  [[databases]]\nname = \"app\"\nprotocol = \"postgres\"\nbackend_user = \"postgres\"\n"
             );
             for shard in topo.pg_shards() {
-                toml.push_str(&format!(
-                    "\n  [[databases.shards]]\n  primary = \"{}\"\n",
-                    shard.primary().config_addr()
-                ));
+                toml.push_str(&shard.config_stanza(0));
             }
             toml.push_str("\n  [[databases.tables]]\n  name = \"accounts\"\n  shard_key = \"id\"\n  key_type = \"bigint\"\n");
             toml

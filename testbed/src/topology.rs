@@ -126,6 +126,22 @@ impl Shard {
         &self.replicas
     }
 
+    /// The shard's `[[databases.shards]]` entry for a shardwire config, listing its first
+    /// `replicas` replicas (all of them with `usize::MAX`).
+    pub fn config_stanza(&self, replicas: usize) -> String {
+        let listed: Vec<String> = self
+            .replicas
+            .iter()
+            .take(replicas)
+            .map(|r| format!("\"{}\"", r.config_addr()))
+            .collect();
+        format!(
+            "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
+            self.primary.config_addr(),
+            listed.join(", ")
+        )
+    }
+
     /// Replica `i`; panics if there is none (a test set-up mistake).
     pub fn replica(&self, i: usize) -> &Node {
         &self.replicas[i]

@@ -93,16 +93,7 @@ pub fn start(spec: Spec) -> Harness {
             if !spec.schema.is_empty() {
                 shard.primary().execute(spec.schema).await.unwrap();
             }
-            let replicas: Vec<String> = shard
-                .replicas()
-                .iter()
-                .map(|r| format!("\"{}\"", r.config_addr()))
-                .collect();
-            toml.push_str(&format!(
-                "\n  [[databases.shards]]\n  primary = \"{}\"\n  replicas = [{}]\n",
-                shard.primary().config_addr(),
-                replicas.join(", ")
-            ));
+            toml.push_str(&shard.config_stanza(usize::MAX));
         }
         toml.push_str(spec.tables);
         let config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));

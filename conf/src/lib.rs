@@ -24,7 +24,9 @@ pub use duration::{format_duration, parse_duration, DurationError};
 pub use error::ConfigError;
 pub use model::{Config, Database, ProxyConfig, Shard, Table, TableKind, User};
 pub use node_addr::{NodeAddr, NodeAddrError};
-pub use words::{AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency, UnknownWord};
+pub use words::{
+    AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency, TlsVersion, UnknownWord,
+};
 
 serde_str::serde_via_str!(NodeAddr);
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::node_addr::NodeAddr;
-use crate::words::{AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency};
+use crate::words::{AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency, TlsVersion};
 
 /// A whole shardwire configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,10 +49,13 @@ pub struct ProxyConfig {
     pub default_max_staleness: Duration,
     /// Server connections per backend node (default 20).
     pub pool_size: u32,
-    /// Certificate for client-facing TLS.
+    /// Certificate chain (PEM, leaf first) for client-facing TLS on both frontends.
+    /// Read at startup only: a reload keeps the certificate the proxy started with.
     pub tls_cert: Option<PathBuf>,
-    /// Private key for client-facing TLS.
+    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1) for `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// The oldest TLS version accepted from clients (default 1.2).
+    pub tls_min_version: TlsVersion,
     /// Limit on concurrent client connections; `None` means no limit.
     pub max_client_connections: Option<u32>,
     /// How often the replica monitor polls positions (default 50ms).
@@ -89,6 +92,7 @@ impl Default for ProxyConfig {
             pool_size: 20,
             tls_cert: None,
             tls_key: None,
+            tls_min_version: TlsVersion::default(),
             max_client_connections: None,
             monitor_interval: Duration::from_millis(50),
             max_replica_lag: None,
@@ -119,6 +123,10 @@ pub struct User {
     /// The MySQL frontend's auth plugin for this user (default `mysql_native_password`;
     /// a user with only a SCRAM verifier always uses `caching_sha2_password`).
     pub mysql_auth: MysqlAuth,
+    /// Logins of this user must come over TLS: a plaintext login is refused after
+    /// authentication (PostgreSQL 28000, MySQL 1045), like `hostssl` in pg_hba.conf or
+    /// `REQUIRE SSL` in MariaDB. Needs `proxy.tls_cert`.
+    pub require_tls: bool,
 }
 
 impl fmt::Debug for User {
@@ -132,6 +140,7 @@ impl fmt::Debug for User {
             )
             .field("admin", &self.admin)
             .field("read_consistency", &self.read_consistency)
+            .field("require_tls", &self.require_tls)
             .finish()
     }
 }

@@ -9,7 +9,7 @@ use crate::error::ConfigError;
 use crate::model::{Config, Database, ProxyConfig, Shard, Table, TableKind, User};
 use crate::node_addr::NodeAddr;
 use crate::reader::Section;
-use crate::words::{AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency};
+use crate::words::{AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency, TlsVersion};
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
@@ -23,6 +23,7 @@ const PROXY_KEYS: &[&str] = &[
     "pool_size",
     "tls_cert",
     "tls_key",
+    "tls_min_version",
     "max_client_connections",
     "monitor_interval",
     "max_replica_lag",
@@ -40,6 +41,7 @@ const USER_KEYS: &[&str] = &[
     "admin",
     "mysql_auth",
     "read_consistency",
+    "require_tls",
 ];
 const DATABASE_KEYS: &[&str] = &[
     "name",
@@ -91,6 +93,9 @@ fn proxy(s: &Section) -> Result<ProxyConfig> {
         pool_size: s.opt_u32("pool_size")?.unwrap_or(default.pool_size),
         tls_cert: s.opt_string("tls_cert")?.map(PathBuf::from),
         tls_key: s.opt_string("tls_key")?.map(PathBuf::from),
+        tls_min_version: s
+            .opt_parsed("tls_min_version", str::parse::<TlsVersion>)?
+            .unwrap_or(default.tls_min_version),
         max_client_connections: s.opt_u32("max_client_connections")?,
         monitor_interval: s
             .opt_duration("monitor_interval")?
@@ -134,6 +139,7 @@ fn user(s: &Section) -> Result<User> {
         mysql_auth: s
             .opt_parsed("mysql_auth", str::parse::<MysqlAuth>)?
             .unwrap_or(MysqlAuth::NativePassword),
+        require_tls: s.opt_bool("require_tls")?.unwrap_or(false),
     })
 }
 

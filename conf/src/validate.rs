@@ -15,7 +15,7 @@ type Result<T = ()> = std::result::Result<T, ConfigError>;
 /// Checks the rules that relate several values of `config`.
 pub(crate) fn validate(config: &Config) -> Result {
     proxy(&config.proxy)?;
-    users(&config.users)?;
+    users(&config.users, config.proxy.tls_cert.is_some())?;
     databases(&config.databases)
 }
 
@@ -68,7 +68,7 @@ fn proxy(proxy: &ProxyConfig) -> Result {
     Ok(())
 }
 
-fn users(users: &[User]) -> Result {
+fn users(users: &[User], tls_configured: bool) -> Result {
     let mut seen = HashMap::new();
     for (i, user) in users.iter().enumerate() {
         let path = format!("users[{i}]");
@@ -103,6 +103,16 @@ fn users(users: &[User]) -> Result {
                 ))
             }
             _ => {}
+        }
+        if user.require_tls && !tls_configured {
+            return Err(ConfigError::invalid(
+                format!("{path}.require_tls"),
+                format!(
+                    "user \"{}\" requires TLS, but the proxy has no TLS configured \
+                     (set proxy.tls_cert and proxy.tls_key)",
+                    user.name
+                ),
+            ));
         }
     }
     Ok(())

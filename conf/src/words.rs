@@ -108,6 +108,18 @@ word_enum! {
 }
 
 word_enum! {
+    /// The oldest TLS version client-facing TLS accepts: `1.2 | 1.3`.
+    #[derive(Default)]
+    TlsVersion, "TLS version", "1.2 or 1.3" {
+        /// TLS 1.2 and 1.3 (the default: what psql, libpq and MariaDB clients all speak).
+        #[default]
+        Tls12 = "1.2" | "tlsv1.2",
+        /// TLS 1.3 only.
+        Tls13 = "1.3" | "tlsv1.3",
+    }
+}
+
+word_enum! {
     /// The wire protocol of a logical database and its backends: `postgres | mysql`.
     Protocol, "protocol", "postgres or mysql" {
         /// PostgreSQL.

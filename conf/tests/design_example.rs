@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use shardwire_conf::{Config, KeyType, NodeAddr, Protocol, ReadConsistency, TableKind};
+use shardwire_conf::{Config, KeyType, NodeAddr, Protocol, ReadConsistency, TableKind, TlsVersion};
 
 const DESIGN_EXAMPLE: &str = r#"
 [proxy]
@@ -134,6 +134,7 @@ fn every_optional_key_is_read() {
         pool_size = 4
         tls_cert = "server.crt"
         tls_key = "server.key"
+        tls_min_version = "1.3"
         max_client_connections = 10000
         monitor_interval = "20ms"
         max_replica_lag = "2.5s"
@@ -145,6 +146,7 @@ fn every_optional_key_is_read() {
         name = "reader"
         scram_sha256 = "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy"
         read_consistency = "eventual"
+        require_tls = true
 
         [[databases]]
         name = "shop"
@@ -169,6 +171,7 @@ fn every_optional_key_is_read() {
     assert_eq!(proxy.pool_size, 4);
     assert_eq!(proxy.tls_cert.as_deref(), Some("server.crt".as_ref()));
     assert_eq!(proxy.tls_key.as_deref(), Some("server.key".as_ref()));
+    assert_eq!(proxy.tls_min_version, TlsVersion::Tls13);
     assert_eq!(proxy.max_client_connections, Some(10000));
     assert_eq!(proxy.monitor_interval, Duration::from_millis(20));
     assert_eq!(proxy.max_replica_lag, Some(Duration::from_millis(2500)));
@@ -179,6 +182,7 @@ fn every_optional_key_is_read() {
     let user = &config.users[0];
     assert!(!user.admin);
     assert_eq!(user.read_consistency, Some(ReadConsistency::Eventual));
+    assert!(user.require_tls);
     assert!(
         !format!("{user:?}").contains("c3RvcmVk"),
         "Debug hides secrets"

@@ -234,6 +234,17 @@ fn tls_needs_both_cert_and_key() {
 }
 
 #[test]
+fn require_tls_needs_tls_configured() {
+    let text = with(
+        "password = \"app\"",
+        "password = \"app\"\nrequire_tls = true",
+    );
+    assert_error(&text, "users[0].require_tls: user \"app\" requires TLS");
+    let text = with("[proxy]\n", "[proxy]\ntls_min_version = \"1.1\"\n");
+    assert_error(&text, "proxy.tls_min_version: unknown TLS version \"1.1\"");
+}
+
+#[test]
 fn users_need_exactly_one_password_form() {
     let text = with("password = \"app\"", "admin = true");
     assert_error(

@@ -1,5 +1,6 @@
-//! `shardwire check`: the config is valid (it loaded) and every backend node answers a
-//! login as the configured backend user. Prints one line per node.
+//! `shardwire check`: the config is valid (it loaded), the TLS certificate and key load
+//! (when configured), and every backend node answers a login as the configured backend
+//! user. Prints one line per node.
 
 use std::sync::Arc;
 
@@ -10,6 +11,14 @@ use shardwire_conf::{Config, Protocol};
 /// Connects to every node of every database; Err names the failures.
 pub async fn check(config: Config) -> Result<(), String> {
     let mut failures = Vec::new();
+    match shardwire::tls::TlsServer::from_config(&config.proxy) {
+        Ok(Some(_)) => println!("ok      client TLS certificate and key"),
+        Ok(None) => {}
+        Err(e) => {
+            println!("FAILED  client TLS: {e}");
+            failures.push("client TLS".to_string());
+        }
+    }
     for db in &config.databases {
         for (i, shard) in db.shards.iter().enumerate() {
             let replicas = shard

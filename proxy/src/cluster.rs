@@ -216,6 +216,8 @@ pub struct UserRuntime {
     pub mysql: crate::auth::mysql::MysqlCredentials,
     /// The MySQL auth plugin configured for the user.
     pub mysql_auth: shardwire_conf::MysqlAuth,
+    /// Plaintext logins are refused (`require_tls`).
+    pub require_tls: bool,
 }
 
 /// Everything sessions need, built from a [`Config`].
@@ -291,6 +293,7 @@ impl Cluster {
                     admin: user.admin,
                     mysql: crate::auth::mysql::MysqlCredentials::from_credentials(&credentials),
                     mysql_auth: user.mysql_auth,
+                    require_tls: user.require_tls,
                     credentials,
                 }),
             );

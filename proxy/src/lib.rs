@@ -23,3 +23,4 @@ pub mod recovery;
 pub mod reload_rules;
 pub mod server;
 pub mod startup_check;
+pub mod tls;

@@ -2,12 +2,13 @@
 //! tables and most `[proxy]` settings apply to new transactions. What would silently put
 //! rows on the wrong shard — another shard count, shards reordered, a listed table
 //! sharded differently or no longer listed, a database switching protocol — is refused:
-//! those need a data move and a restart. Listener addresses are kept until a restart,
-//! which the reload reports. Listing a table that was not listed before is allowed: that
+//! those need a data move and a restart. Listener addresses and the client-facing TLS
+//! settings (`tls_cert`, `tls_key`, `tls_min_version`) are kept until a restart, which
+//! the reload reports: the listeners and their TLS acceptor are made once at startup. Listing a table that was not listed before is allowed: that
 //! is how a new sharded table is introduced (create it on every shard first; rows an
 //! application already wrote to it as an unsharded table stay on shard 0).
 
-use shardwire_conf::{Config, TableKind};
+use shardwire_conf::{Config, ProxyConfig, TableKind};
 
 /// Checks that `new` may replace `old` in a running proxy. `Ok` carries notes for the
 /// operator (what the reload did not apply); `Err` names the key at fault.
@@ -113,7 +114,37 @@ pub fn check(old: &Config, new: &Config) -> Result<Vec<String>, String> {
             ));
         }
     }
+    notes.extend(tls_notes(&old.proxy, &new.proxy));
     Ok(notes)
+}
+
+/// Client-facing TLS is loaded once, with the listeners (`tls::TlsServer`); a reload
+/// that changes it says what stays in force. (New contents under the same file names go
+/// unnoticed too: a restart is how certificates are rotated.)
+fn tls_notes(old: &ProxyConfig, new: &ProxyConfig) -> Vec<String> {
+    let path = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map_or("not set".to_string(), |p| p.display().to_string())
+    };
+    let mut notes = Vec::new();
+    for (key, before, after) in [
+        ("tls_cert", &old.tls_cert, &new.tls_cert),
+        ("tls_key", &old.tls_key, &new.tls_key),
+    ] {
+        if before != after {
+            notes.push(format!(
+                "proxy.{key}: TLS settings change only at restart (still {})",
+                path(before)
+            ));
+        }
+    }
+    if old.tls_min_version != new.tls_min_version {
+        notes.push(format!(
+            "proxy.tls_min_version: TLS settings change only at restart (still {})",
+            old.tls_min_version
+        ));
+    }
+    notes
 }
 
 /// A table's placement in words, for comparison and messages.
@@ -201,5 +232,17 @@ mod tests {
         .expect("allowed");
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("still 127.0.0.1:6432"), "{notes:?}");
+    }
+
+    #[test]
+    fn new_tls_settings_are_noted_not_applied() {
+        let old = config(2, "id", "127.0.0.1:6432");
+        let mut new = old.clone();
+        new.proxy.tls_cert = Some("server.crt".into());
+        new.proxy.tls_key = Some("server.key".into());
+        let notes = check(&old, &new).expect("allowed");
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("proxy.tls_cert:"), "{notes:?}");
+        assert!(notes[0].contains("still not set"), "{notes:?}");
     }
 }

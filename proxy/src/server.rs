@@ -13,6 +13,7 @@ use crate::cancel::CancelRegistry;
 use crate::clients::ClientGuard;
 use crate::cluster::Cluster;
 use crate::live::LiveCluster;
+use crate::tls::TlsServer;
 
 /// A running proxy; dropping it stops accepting (sessions in flight finish on their own).
 #[derive(Debug)]
@@ -64,6 +65,8 @@ pub async fn start_with_source(
     source: Option<PathBuf>,
 ) -> Result<ProxyHandle, String> {
     crate::fd_limit::raise(&config);
+    // Before anything starts: a bad certificate or key stops the proxy with the file named.
+    let tls = TlsServer::from_config(&config.proxy)?;
     // Metric handles made before the recorder exists would count into nothing.
     if let Some(addr) = config.proxy.admin_listen {
         crate::metrics::install(addr)?;
@@ -86,7 +89,12 @@ pub async fn start_with_source(
             .map_err(|e| format!("proxy.postgres_listen: cannot listen on {addr}: {e}"))?;
         postgres_addr = listener.local_addr().ok();
         tracing::info!(addr = %postgres_addr.unwrap_or(addr), "PostgreSQL frontend listening");
-        tasks.push(tokio::spawn(accept_pg(listener, live.clone(), cancels)));
+        tasks.push(tokio::spawn(accept_pg(
+            listener,
+            live.clone(),
+            cancels,
+            tls.clone(),
+        )));
     }
     if let Some(addr) = cluster.config.proxy.mysql_listen {
         let listener = TcpListener::bind(addr)
@@ -95,7 +103,11 @@ pub async fn start_with_source(
         mysql_addr = listener.local_addr().ok();
         crate::frontend::mysql::prepare_rsa_keys(&cluster);
         tracing::info!(addr = %mysql_addr.unwrap_or(addr), "MySQL frontend listening");
-        tasks.push(tokio::spawn(accept_mysql(listener, live.clone())));
+        tasks.push(tokio::spawn(accept_mysql(
+            listener,
+            live.clone(),
+            tls.clone(),
+        )));
     }
     Ok(ProxyHandle {
         postgres_addr,
@@ -105,11 +117,12 @@ pub async fn start_with_source(
     })
 }
 
-async fn accept_mysql(listener: TcpListener, live: Arc<LiveCluster>) {
+async fn accept_mysql(listener: TcpListener, live: Arc<LiveCluster>, tls: Option<TlsServer>) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let live = live.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let client = live.clients.connect("mysql", peer);
                     tracing::info!(id = client.entry.id, %peer, protocol = "mysql", "client connected");
@@ -118,7 +131,7 @@ async fn accept_mysql(listener: TcpListener, live: Arc<LiveCluster>) {
                         log_disconnect(&client);
                         return;
                     }
-                    crate::frontend::mysql::serve_client(stream, live, &client).await;
+                    crate::frontend::mysql::serve_client(stream, live, &client, tls.as_ref()).await;
                     log_disconnect(&client);
                 });
             }
@@ -130,17 +143,31 @@ async fn accept_mysql(listener: TcpListener, live: Arc<LiveCluster>) {
     }
 }
 
-async fn accept_pg(listener: TcpListener, live: Arc<LiveCluster>, cancels: Arc<CancelRegistry>) {
+async fn accept_pg(
+    listener: TcpListener,
+    live: Arc<LiveCluster>,
+    cancels: Arc<CancelRegistry>,
+    tls: Option<TlsServer>,
+) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let live = live.clone();
+                let tls = tls.clone();
                 let cancels = cancels.clone();
                 tokio::spawn(async move {
                     let client = live.clients.connect("postgres", peer);
                     tracing::info!(id = client.entry.id, %peer, protocol = "postgres", "client connected");
                     let limit = over_limit(&live);
-                    crate::frontend::pg::serve_client(stream, live, cancels, &client, limit).await;
+                    crate::frontend::pg::serve_client(
+                        stream,
+                        live,
+                        cancels,
+                        &client,
+                        limit,
+                        tls.as_ref(),
+                    )
+                    .await;
                     log_disconnect(&client);
                 });
             }

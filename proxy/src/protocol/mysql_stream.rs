@@ -61,6 +61,12 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
         &self.inner
     }
 
+    /// The underlying reader, dropping whatever is buffered (callers check
+    /// [`PacketReader::buffered`] first when that matters, as before a TLS upgrade).
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
     /// Bytes received but not yet returned as packets.
     pub fn buffered(&self) -> &[u8] {
         &self.buf

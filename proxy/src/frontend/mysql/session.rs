@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
 use super::backend::Pinned;
@@ -22,11 +21,13 @@ use super::xa::ClientTxn;
 use crate::clients::{ClientEntry, ClientGuard, ClientState};
 use crate::cluster::{MyDatabaseRuntime, UserRuntime};
 use crate::consistency::SessionToken;
+use crate::frontend::client_stream::{self, ClientReader, ClientWriter};
 use crate::frontend::pg::settings::ShardwireSettings;
 use crate::live::LiveCluster;
 use crate::protocol::mysql::consts::{com, status};
 use crate::protocol::mysql::errcode;
 use crate::protocol::mysql_stream::{Packet, PacketReader, ReadError};
+use crate::tls::TlsServer;
 
 /// A session's replayed settings: `SET` statements that succeeded, by what they set, in
 /// the order they were made.
@@ -35,8 +36,8 @@ pub(super) type Settings = Vec<(String, Arc<str>)>;
 /// One client's session.
 pub(super) struct Session {
     /// Packets from the client.
-    pub client: PacketReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    pub client: PacketReader<ClientReader>,
+    writer: ClientWriter,
     /// Bytes for the client, flushed at the end of each answer (or when large).
     pub out: BytesMut,
     /// Capabilities in effect (the client's ∩ the proxy's).
@@ -116,6 +117,9 @@ impl Session {
     pub async fn flush(&mut self) -> std::io::Result<()> {
         if !self.out.is_empty() {
             self.writer.write_all(&self.out).await?;
+            // Over TLS, records the socket did not take yet wait in rustls until a
+            // flush; on TCP this returns at once.
+            self.writer.flush().await?;
             self.out.clear();
         }
         Ok(())
@@ -152,13 +156,19 @@ pub async fn refuse_too_many(mut stream: TcpStream, max: u32) {
 }
 
 /// Serves one client connection until it quits.
-pub async fn serve_client(stream: TcpStream, live: Arc<LiveCluster>, client: &ClientGuard) {
+/// With `tls`, the greeting offers CLIENT_SSL and a client may switch to TLS.
+pub async fn serve_client(
+    stream: TcpStream,
+    live: Arc<LiveCluster>,
+    client: &ClientGuard,
+    tls: Option<&TlsServer>,
+) {
     let _ = stream.set_nodelay(true);
     let _connected = crate::metrics::ClientGauge::connected("mysql");
-    let (r, w) = stream.into_split();
+    let (r, w) = client_stream::plain(stream);
     let max_packet = super::startup::MAX_CLIENT_PACKET;
     let reader = PacketReader::new(r, max_packet);
-    let Some(mut session) = super::startup::login(reader, w, live, client.entry.clone()).await
+    let Some(mut session) = super::startup::login(reader, w, live, client.entry.clone(), tls).await
     else {
         return;
     };
@@ -438,8 +448,8 @@ fn asks_diagnostics(sql: &[u8]) -> bool {
 /// Builds a session once login succeeded.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn new_session(
-    client: PacketReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    client: PacketReader<ClientReader>,
+    writer: ClientWriter,
     caps: u32,
     (live, generation): (Arc<LiveCluster>, u64),
     client_entry: Arc<ClientEntry>,

@@ -1,6 +1,7 @@
-//! Login on the MySQL frontend: handshake v10 with a fresh salt, the client's
-//! HandshakeResponse41, the auth plugin exchange (`auth::mysql`), and the logical
-//! database the session will use.
+//! Login on the MySQL frontend: handshake v10 with a fresh salt, the switch to TLS when
+//! the client sends an SSLRequest (CLIENT_SSL is offered when `proxy.tls_cert` is set),
+//! the client's HandshakeResponse41, the auth plugin exchange (`auth::mysql`), and the
+//! logical database the session will use.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -8,19 +9,20 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use super::session::{new_session, Session};
 use crate::auth::mysql::{
     AuthStep, MysqlAuthExchange, MysqlCredentials, MysqlPlugin, RsaKeys, Salt,
 };
 use crate::cluster::Cluster;
+use crate::frontend::client_stream::{self, ClientReader, ClientWriter};
 use crate::protocol::mysql::build;
 use crate::protocol::mysql::consts::{cap, status};
 use crate::protocol::mysql::errcode::{self, ErrorCode};
 use crate::protocol::mysql::handshake::{is_ssl_request, Greeting, HandshakeResponse};
 use crate::protocol::mysql::read::OkPacket;
-use crate::protocol::mysql_stream::{put_packet, PacketReader, ReadError};
+use crate::protocol::mysql_stream::{put_packet, Packet, PacketReader, ReadError};
+use crate::tls::TlsServer;
 
 /// Largest command a client may send: just under 16 MiB, so that a command never spans
 /// packets (the proxy does not reassemble them) and a client announcing a 16 MiB packet
@@ -61,40 +63,45 @@ fn next_connection_id() -> u32 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Runs the login; `None` when the client was refused or went away.
+/// Runs the login; `None` when the client was refused or went away. With `tls`, the
+/// greeting offers CLIENT_SSL and the login continues encrypted after an SSLRequest.
 pub(super) async fn login(
-    mut reader: PacketReader<OwnedReadHalf>,
-    mut writer: OwnedWriteHalf,
+    reader: PacketReader<ClientReader>,
+    writer: ClientWriter,
     live: Arc<crate::live::LiveCluster>,
     client_entry: Arc<crate::clients::ClientEntry>,
+    tls: Option<&TlsServer>,
 ) -> Option<Session> {
     // The generation first: a reload during the login then shows as newer than the
     // cluster the login used, and the session moves on at its first command.
     let generation = live.generation();
     let cluster = live.load();
     let connection_id = next_connection_id();
-    reader.set_limit(MAX_LOGIN_PACKET);
     let outcome = tokio::time::timeout(
         LOGIN_TIMEOUT,
-        exchange(&mut reader, &mut writer, &cluster, connection_id),
+        negotiate(reader, writer, &cluster, connection_id, tls),
     )
     .await;
-    let (caps, db, user) = match outcome {
-        Ok(Ok(accepted)) => {
+    let (mut reader, mut writer, result) = match outcome {
+        Ok(Some(connection)) => connection,
+        Ok(None) => return None,
+        Err(_) => {
+            tracing::debug!("MySQL login timed out");
+            return None;
+        }
+    };
+    let (caps, db, user) = match result {
+        Ok(accepted) => {
             reader.set_limit(MAX_CLIENT_PACKET);
             accepted
         }
-        Ok(Err((seq, code, message))) => {
+        Err((seq, code, message)) => {
             tracing::debug!(%message, "MySQL login refused");
             let mut out = BytesMut::new();
             let mut seq = seq;
             build::error(&mut out, &mut seq, cap::PROTOCOL_41, code, &message);
             let _ = writer.write_all(&out).await;
             let _ = writer.shutdown().await;
-            return None;
-        }
-        Err(_) => {
-            tracing::debug!("MySQL login timed out");
             return None;
         }
     };
@@ -118,19 +125,97 @@ type Accepted = (
     Arc<crate::cluster::UserRuntime>,
 );
 
-async fn exchange(
-    reader: &mut PacketReader<OwnedReadHalf>,
-    writer: &mut OwnedWriteHalf,
+/// The connection after the login exchange (encrypted if the client asked), and its
+/// outcome; `None` when a TLS handshake failed (nothing can be sent then).
+type Negotiated = (
+    PacketReader<ClientReader>,
+    ClientWriter,
+    Result<Accepted, Refusal>,
+);
+
+/// Greeting, optional TLS upgrade, authentication. Owns the connection halves because
+/// the upgrade replaces them.
+async fn negotiate(
+    mut reader: PacketReader<ClientReader>,
+    mut writer: ClientWriter,
     cluster: &Arc<Cluster>,
     connection_id: u32,
-) -> Result<Accepted, Refusal> {
+    tls: Option<&TlsServer>,
+) -> Option<Negotiated> {
+    reader.set_limit(MAX_LOGIN_PACKET);
     let salt = Salt::random();
+    let first = match greet(
+        &mut reader,
+        &mut writer,
+        connection_id,
+        &salt,
+        tls.is_some(),
+    )
+    .await
+    {
+        Ok(packet) => packet,
+        Err(refusal) => return Some((reader, writer, Err(refusal))),
+    };
+    if !is_ssl_request(first.payload()) {
+        let result = exchange(&mut reader, &mut writer, cluster, salt, &first, false).await;
+        return Some((reader, writer, result));
+    }
+    let seq = first.seq().wrapping_add(1);
+    let Some(tls) = tls else {
+        let refusal = (
+            seq,
+            errcode::ER_HANDSHAKE_ERROR,
+            "TLS is not enabled on this proxy".into(),
+        );
+        return Some((reader, writer, Err(refusal)));
+    };
+    if !reader.buffered().is_empty() {
+        // Bytes sent in the clear behind the request must not be read as if they came
+        // through TLS.
+        let refusal = (
+            seq,
+            errcode::ER_HANDSHAKE_ERROR,
+            "Bad handshake: unencrypted data after the SSL request".into(),
+        );
+        return Some((reader, writer, Err(refusal)));
+    }
+    let (r, w) = match client_stream::upgrade(reader.into_inner(), writer, tls).await {
+        Ok(halves) => halves,
+        Err(e) => {
+            tracing::info!(error = %e, "MySQL client TLS handshake failed");
+            return None;
+        }
+    };
+    let mut reader = PacketReader::new(r, MAX_LOGIN_PACKET);
+    let mut writer = w;
+    // The full HandshakeResponse41, now encrypted; its sequence id continues (2).
+    let result = match reader.next().await {
+        Ok(response) => exchange(&mut reader, &mut writer, cluster, salt, &response, true).await,
+        Err(e) => Err(read_refusal(e)),
+    };
+    Some((reader, writer, result))
+}
+
+/// Sends the greeting (offering CLIENT_SSL when TLS is configured) and reads the
+/// client's first packet: a HandshakeResponse41 or an SSLRequest.
+async fn greet(
+    reader: &mut PacketReader<ClientReader>,
+    writer: &mut ClientWriter,
+    connection_id: u32,
+    salt: &Salt,
+    offer_tls: bool,
+) -> Result<Packet, Refusal> {
     let mut out = BytesMut::with_capacity(256);
+    let capabilities = if offer_tls {
+        SERVER_CAPABILITIES | cap::SSL
+    } else {
+        SERVER_CAPABILITIES
+    };
     let greeting = Greeting {
         server_version: SERVER_VERSION.as_bytes(),
         connection_id,
         salt: *salt.as_bytes(),
-        capabilities: SERVER_CAPABILITIES,
+        capabilities,
         charset: crate::backend::mysql::conn::DEFAULT_COLLATION,
         status: status::AUTOCOMMIT,
         mariadb_capabilities: 0,
@@ -138,13 +223,28 @@ async fn exchange(
     };
     greeting.write(&mut out, &mut 0);
     send(writer, &mut out).await?;
-    let packet = reader.next().await.map_err(read_refusal)?;
+    reader.next().await.map_err(read_refusal)
+}
+
+/// Authenticates the HandshakeResponse41 in `packet` and picks the database.
+/// `secure`: the connection runs over TLS (caching_sha2 full authentication may then
+/// take the password in clear, and `require_tls` users may log in).
+async fn exchange(
+    reader: &mut PacketReader<ClientReader>,
+    writer: &mut ClientWriter,
+    cluster: &Arc<Cluster>,
+    salt: Salt,
+    packet: &Packet,
+    secure: bool,
+) -> Result<Accepted, Refusal> {
+    let mut out = BytesMut::with_capacity(256);
     let mut seq = packet.seq().wrapping_add(1);
     if is_ssl_request(packet.payload()) {
+        // A second SSLRequest, inside TLS.
         return Err((
             seq,
             errcode::ER_HANDSHAKE_ERROR,
-            "TLS is not enabled on this proxy".into(),
+            "Bad handshake: TLS is already in use on this connection".into(),
         ));
     }
     let response = HandshakeResponse::parse(packet.payload()).map_err(|e| {
@@ -178,7 +278,7 @@ async fn exchange(
         }
     }
     let client_plugin = response.auth_plugin.unwrap_or_default();
-    let mut step = auth.on_handshake_response(client_plugin, response.auth_response, false);
+    let mut step = auth.on_handshake_response(client_plugin, response.auth_response, secure);
     let denied = |seq: u8, auth: &MysqlAuthExchange| {
         let using = if auth.password_used() { "YES" } else { "NO" };
         (
@@ -225,11 +325,21 @@ async fn exchange(
         send(writer, &mut out).await?;
         let packet = reader.next().await.map_err(read_refusal)?;
         seq = packet.seq().wrapping_add(1);
-        step = auth.on_response(packet.payload(), false);
+        step = auth.on_response(packet.payload(), secure);
     }
     let Some(user) = user else {
         return Err(denied(seq, &auth));
     };
+    if user.require_tls && !secure {
+        return Err((
+            seq,
+            errcode::ER_ACCESS_DENIED_ERROR,
+            format!(
+                "Access denied for user '{user_name}': this user requires TLS \
+                 (connect with --ssl or --ssl-mode=REQUIRED)"
+            ),
+        ));
+    }
     let db_name = response.database.filter(|d| !d.is_empty());
     let db = match db_name {
         Some(name) => cluster.mysql_database(name).cloned().ok_or_else(|| {
@@ -261,7 +371,7 @@ async fn exchange(
     };
     build::ok(&mut out, &mut seq, caps, &ok);
     send(writer, &mut out).await?;
-    tracing::debug!(user = %user.name, db = %db.config.name, connection_id, "MySQL client logged in");
+    tracing::debug!(user = %user.name, db = %db.config.name, tls = secure, "MySQL client logged in");
     Ok((caps, db, user))
 }
 
@@ -278,8 +388,10 @@ async fn rsa_keys() -> Option<RsaKeys> {
         .ok()
 }
 
-async fn send(writer: &mut OwnedWriteHalf, out: &mut BytesMut) -> Result<(), Refusal> {
+async fn send(writer: &mut ClientWriter, out: &mut BytesMut) -> Result<(), Refusal> {
     writer.write_all(out).await.map_err(|_| gone())?;
+    // Over TLS, records the socket did not take yet wait in rustls until a flush.
+    writer.flush().await.map_err(|_| gone())?;
     out.clear();
     Ok(())
 }

@@ -26,6 +26,9 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use tokio::net::TcpStream;
 
+use crate::frontend::client_stream;
+use crate::tls::TlsServer;
+
 use crate::cancel::CancelRegistry;
 use crate::clients::ClientGuard;
 use crate::live::LiveCluster;
@@ -42,11 +45,12 @@ pub async fn serve_client(
     cancels: Arc<CancelRegistry>,
     client: &ClientGuard,
     over_limit: Option<u32>,
+    tls: Option<&TlsServer>,
 ) {
     let _ = stream.set_nodelay(true);
     let _connected = crate::metrics::ClientGauge::connected("postgres");
-    let (r, w) = stream.into_split();
-    let mut io = ClientIo {
+    let (r, w) = client_stream::plain(stream);
+    let io = ClientIo {
         reader: FrameReader::new(r, DEFAULT_MAX_FRAME),
         writer: w,
         out: BytesMut::with_capacity(2 * 1024),
@@ -55,7 +59,9 @@ pub async fn serve_client(
     // The cluster current at login; the session follows reloads at transaction boundaries.
     let generation = live.generation();
     let cluster = live.load();
-    let Some(accepted) = startup::handshake(&mut io, &cluster, &cancels, over_limit).await else {
+    let Some((mut io, accepted)) =
+        startup::handshake(io, &cluster, &cancels, over_limit, tls).await
+    else {
         return;
     };
     let (params, own) = SessionParams::from_startup(&accepted.params);

@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use crate::backend::pg::ServerConn;
+use crate::frontend::client_stream::{ClientReader, ClientWriter};
 use crate::protocol::pg::frame::FrameReader;
 use crate::protocol::pg::tag::{backend, frontend};
 
@@ -21,9 +21,9 @@ use crate::protocol::pg::tag::{backend, frontend};
 #[derive(Debug)]
 pub struct ClientIo {
     /// Frames from the client.
-    pub reader: FrameReader<OwnedReadHalf>,
+    pub reader: FrameReader<ClientReader>,
     /// Bytes to the client.
-    pub writer: OwnedWriteHalf,
+    pub writer: ClientWriter,
     /// Output not yet written.
     pub out: BytesMut,
     /// Bytes written to the client so far (tells whether a failed read can be retried).
@@ -35,6 +35,9 @@ impl ClientIo {
     pub async fn flush(&mut self) -> std::io::Result<()> {
         if !self.out.is_empty() {
             self.writer.write_all(&self.out).await?;
+            // Over TLS, records the socket did not take yet wait in rustls until a
+            // flush; on TCP this returns at once.
+            self.writer.flush().await?;
             self.sent += self.out.len() as u64;
             self.out.clear();
         }

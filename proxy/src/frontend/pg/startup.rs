@@ -1,7 +1,9 @@
-//! The start of a PostgreSQL connection: SSL/GSS negotiation (refused until TLS lands),
-//! CancelRequest delivery, the StartupMessage, and authentication against `[[users]]`
-//! with SCRAM-SHA-256 or md5. An unknown user goes through the same exchange with a mock
-//! verifier and fails at the same point, so user names cannot be probed.
+//! The start of a PostgreSQL connection: SSL negotiation (TLS when `proxy.tls_cert` is
+//! set, GSS encryption always refused), CancelRequest delivery, the StartupMessage, and
+//! authentication against `[[users]]` with SCRAM-SHA-256 or md5. An unknown user goes
+//! through the same exchange with a mock verifier and fails at the same point, so user
+//! names cannot be probed; for the same reason a `require_tls` user's plaintext login is
+//! refused only after authentication.
 
 use std::sync::Arc;
 
@@ -12,11 +14,13 @@ use super::pump::ClientIo;
 use crate::auth::{self, md5, sasl, ScramServer, ScramVerifier};
 use crate::cancel::CancelRegistry;
 use crate::cluster::{Cluster, DatabaseRuntime, UserRuntime};
+use crate::frontend::client_stream;
 use crate::protocol::pg::build::{self, Severity};
-use crate::protocol::pg::frame::FrameError;
+use crate::protocol::pg::frame::{FrameError, FrameReader};
 use crate::protocol::pg::read::{self, Cursor};
 use crate::protocol::pg::sqlstate;
 use crate::protocol::pg::tag::{auth as auth_tag, frontend, startup};
+use crate::tls::TlsServer;
 use shardwire_conf::AuthMethod;
 
 /// Largest startup packet accepted.
@@ -37,13 +41,41 @@ pub struct Accepted {
 /// refused login, garbage) and any error has been sent. With `over_limit` (the proxy's
 /// `max_client_connections`), a cancel request is still served — it is how a client
 /// stops a runaway query when the proxy is full — but a login is refused with 53300.
+/// With `tls`, an SSLRequest is accepted and the rest of the startup (and the session)
+/// runs encrypted, on the returned [`ClientIo`].
 pub async fn handshake(
-    io: &mut ClientIo,
+    mut io: ClientIo,
     cluster: &Cluster,
     cancels: &CancelRegistry,
     over_limit: Option<u32>,
-) -> Option<Accepted> {
+    tls: Option<&TlsServer>,
+) -> Option<(ClientIo, Accepted)> {
     let params = loop {
+        match startup_packet(&mut io, cancels, tls.is_some()).await? {
+            Startup::Params(params) => break params,
+            Startup::Encrypt => io = encrypt(io, tls?).await?,
+        }
+    };
+    let accepted = login(&mut io, cluster, over_limit, params).await?;
+    Some((io, accepted))
+}
+
+/// What the client's next startup-phase packet asked for.
+enum Startup {
+    /// A StartupMessage with these parameters.
+    Params(Vec<(String, String)>),
+    /// An SSLRequest that was answered 'S': the TLS handshake comes next.
+    Encrypt,
+}
+
+/// Reads startup-phase packets until a StartupMessage or an accepted SSLRequest;
+/// answers refused SSL/GSS requests itself. `None`: finished (see [`handshake`]).
+async fn startup_packet(
+    io: &mut ClientIo,
+    cancels: &CancelRegistry,
+    tls_configured: bool,
+) -> Option<Startup> {
+    loop {
         let packet = match io.reader.next_startup(MAX_STARTUP).await {
             Ok(Some(p)) => p,
             Ok(None) | Err(FrameError::Io(_)) | Err(FrameError::Truncated) => return None,
@@ -63,8 +95,35 @@ pub async fn handshake(
             return None;
         };
         match code {
+            startup::SSL_REQUEST | startup::GSSENC_REQUEST if io.writer.is_tls() => {
+                // PostgreSQL allows one negotiation; a request inside TLS is a client
+                // bug or an attempt to confuse a middlebox.
+                fatal(
+                    io,
+                    sqlstate::PROTOCOL_VIOLATION,
+                    "SSL or GSS encryption requested on a connection already using TLS",
+                )
+                .await;
+                return None;
+            }
+            startup::SSL_REQUEST if tls_configured => {
+                if !io.reader.buffer().is_empty() {
+                    // Bytes sent in the clear behind the request must not be read as if
+                    // they came through TLS (CVE-2021-23214).
+                    fatal(
+                        io,
+                        sqlstate::PROTOCOL_VIOLATION,
+                        "received unencrypted data after SSL request",
+                    )
+                    .await;
+                    return None;
+                }
+                io.out.put_u8(startup::SSL_ACCEPTED);
+                io.flush().await.ok()?;
+                return Some(Startup::Encrypt);
+            }
             startup::SSL_REQUEST | startup::GSSENC_REQUEST => {
-                io.out.put_u8(b'N');
+                io.out.put_u8(startup::SSL_REFUSED);
                 if io.flush().await.is_err() {
                     return None;
                 }
@@ -76,7 +135,7 @@ pub async fn handshake(
                 return None;
             }
             code if code >> 16 == 3 => match read::startup_params(c.rest()) {
-                Ok(params) => break params,
+                Ok(params) => return Some(Startup::Params(params)),
                 Err(_) => {
                     fatal(io, sqlstate::PROTOCOL_VIOLATION, "invalid startup packet").await;
                     return None;
@@ -96,7 +155,42 @@ pub async fn handshake(
                 return None;
             }
         }
-    };
+    }
+}
+
+/// The TLS handshake after an accepted SSLRequest; the startup continues on the
+/// encrypted connection. A failed handshake is only logged: the client has no channel
+/// left to read an error on.
+async fn encrypt(io: ClientIo, tls: &TlsServer) -> Option<ClientIo> {
+    let ClientIo {
+        reader,
+        writer,
+        out,
+        sent,
+    } = io;
+    let max_frame = reader.max_frame();
+    match client_stream::upgrade(reader.into_inner(), writer, tls).await {
+        Ok((r, w)) => Some(ClientIo {
+            reader: FrameReader::new(r, max_frame),
+            writer: w,
+            out,
+            sent,
+        }),
+        Err(e) => {
+            tracing::info!(error = %e, "PostgreSQL client TLS handshake failed");
+            None
+        }
+    }
+}
+
+/// Authenticates the user of the StartupMessage and finds its database; `None` when
+/// refused (error sent).
+async fn login(
+    io: &mut ClientIo,
+    cluster: &Cluster,
+    over_limit: Option<u32>,
+    params: Vec<(String, String)>,
+) -> Option<Accepted> {
     if let Some(max) = over_limit {
         fatal(
             io,
@@ -138,6 +232,15 @@ pub async fn handshake(
         .await;
         return None;
     };
+    if user.require_tls && !io.writer.is_tls() {
+        fatal(
+            io,
+            sqlstate::INVALID_AUTHORIZATION,
+            &format!("user \"{user_name}\" requires TLS: connect with sslmode=require or stronger"),
+        )
+        .await;
+        return None;
+    }
     let Some(db) = cluster.database(&db_name).cloned() else {
         fatal(
             io,

@@ -102,6 +102,22 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         &mut self.io
     }
 
+    /// The underlying reader (for reading the startup packets).
+    pub fn get_ref(&self) -> &R {
+        &self.io
+    }
+
+    /// The largest frame accepted.
+    pub fn max_frame(&self) -> usize {
+        self.max_frame
+    }
+
+    /// The underlying reader, dropping whatever is buffered (callers check
+    /// [`FrameReader::buffer`] first when that matters, as before a TLS upgrade).
+    pub fn into_inner(self) -> R {
+        self.io
+    }
+
     /// The header of the next frame if it is completely buffered.
     pub fn peek(&self) -> Result<Option<Header>, FrameError> {
         if self.buf.len() < HEADER_LEN {

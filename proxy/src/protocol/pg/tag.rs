@@ -94,6 +94,10 @@ pub mod startup {
     pub const GSSENC_REQUEST: i32 = 80_877_104;
     /// CancelRequest.
     pub const CANCEL_REQUEST: i32 = 80_877_102;
+    /// The one-byte answer to SSLRequest: go ahead with the TLS handshake.
+    pub const SSL_ACCEPTED: u8 = b'S';
+    /// The one-byte answer to SSLRequest or GSSENCRequest: continue unencrypted.
+    pub const SSL_REFUSED: u8 = b'N';
 }
 
 /// Authentication request subtypes (the int32 after tag `R`).

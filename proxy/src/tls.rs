@@ -1,0 +1,120 @@
+//! Client-facing TLS: the server certificate and key of `proxy.tls_cert` /
+//! `proxy.tls_key`, loaded once at startup into a rustls acceptor that both frontends
+//! share. ring is the only crypto provider in the tree (DESIGN §11), so it is named
+//! here explicitly instead of relying on a process-wide default.
+//!
+//! TLS settings change only at restart (`reload_rules` says so): a reload that swapped
+//! certificates under running listeners would need its own rules for sessions already
+//! past their handshake, and certificate rotation by restart is what operators expect
+//! from PostgreSQL and MariaDB too.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use shardwire_conf::{ProxyConfig, TlsVersion};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls::{self, ServerConfig};
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+
+/// How long a client has to finish its TLS handshake: a client that sends SSLRequest
+/// and then stalls must not hold a task forever.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The loaded TLS configuration of the client-facing listeners. Cheap to clone.
+#[derive(Clone)]
+pub struct TlsServer {
+    acceptor: TlsAcceptor,
+}
+
+impl std::fmt::Debug for TlsServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsServer").finish_non_exhaustive()
+    }
+}
+
+impl TlsServer {
+    /// Loads `proxy.tls_cert` and `proxy.tls_key`; `Ok(None)` when TLS is not
+    /// configured. Errors name the key and the file, and say what was wrong with it.
+    pub fn from_config(proxy: &ProxyConfig) -> Result<Option<TlsServer>, String> {
+        let (Some(cert_path), Some(key_path)) = (&proxy.tls_cert, &proxy.tls_key) else {
+            return Ok(None);
+        };
+        let chain = load_certs(cert_path)?;
+        let key = load_key(key_path)?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let versions: &[&rustls::SupportedProtocolVersion] = match proxy.tls_min_version {
+            TlsVersion::Tls12 => &[&rustls::version::TLS13, &rustls::version::TLS12],
+            TlsVersion::Tls13 => &[&rustls::version::TLS13],
+        };
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .map_err(|e| format!("proxy.tls_min_version: {e}"))?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(|e| {
+                format!(
+                    "proxy.tls_key: {} does not fit the certificate in {}: {e}",
+                    key_path.display(),
+                    cert_path.display()
+                )
+            })?;
+        Ok(Some(TlsServer {
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+        }))
+    }
+
+    /// Runs the server side of the handshake on `stream`, within a time limit. The
+    /// error is for the log: the client either gave up or does not trust us.
+    pub async fn accept(&self, stream: TcpStream) -> std::io::Result<TlsStream<TcpStream>> {
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.acceptor.accept(stream)).await {
+            Ok(result) => result,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "TLS handshake timed out",
+            )),
+        }
+    }
+}
+
+/// The certificate chain of `proxy.tls_cert`: leaf first, as PEM.
+fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = read(path, "tls_cert")?;
+    let chain = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            format!(
+                "proxy.tls_cert: {} is not a PEM certificate file: {e}",
+                path.display()
+            )
+        })?;
+    if chain.is_empty() {
+        return Err(format!(
+            "proxy.tls_cert: {} holds no certificate (expected a PEM \
+             \"BEGIN CERTIFICATE\" block)",
+            path.display()
+        ));
+    }
+    Ok(chain)
+}
+
+/// The private key of `proxy.tls_key`: PKCS#8, PKCS#1 (RSA) or SEC1 (EC), as PEM.
+fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    let bytes = read(path, "tls_key")?;
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
+        format!(
+            "proxy.tls_key: {} holds no usable PEM private key: {e}",
+            path.display()
+        )
+    })
+}
+
+fn read(path: &Path, key: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("proxy.{key}: cannot read {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests;

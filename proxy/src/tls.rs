@@ -67,10 +67,33 @@ impl TlsServer {
         }))
     }
 
-    /// Runs the server side of the handshake on `stream`, within a time limit. The
-    /// error is for the log: the client either gave up or does not trust us.
-    pub async fn accept(&self, stream: TcpStream) -> std::io::Result<TlsStream<TcpStream>> {
-        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.acceptor.accept(stream)).await {
+    /// Runs the server side of the handshake on `stream`, within a time limit.
+    /// `received` holds handshake bytes already read off the socket: a MySQL client
+    /// sends its ClientHello right behind the SSLRequest without waiting for an answer,
+    /// so the login's buffer may hold its start. The error is for the log: the client
+    /// either gave up or does not trust us.
+    pub async fn accept(
+        &self,
+        stream: TcpStream,
+        received: &[u8],
+    ) -> std::io::Result<TlsStream<TcpStream>> {
+        let mut received = received;
+        let accept = self.acceptor.accept_with(stream, |conn| {
+            // Fed before the handshake reads the socket. A malformed ClientHello fails
+            // here; rustls then has no answer to send and the handshake waits for more
+            // bytes, so the time limit below ends it.
+            while !received.is_empty() {
+                match conn.read_tls(&mut received) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if conn.process_new_packets().is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
             Ok(result) => result,
             Err(_) => Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,

@@ -60,19 +60,22 @@ pub enum UpgradeError {
 }
 
 /// Runs the TLS handshake on a plaintext connection and returns the encrypted halves.
-/// The caller must have checked that nothing the client sent after its TLS request is
-/// buffered: those bytes were sent in the clear and must not be taken as if they had
-/// come through TLS (CVE-2021-23214 in PostgreSQL).
+/// `received`: bytes read after the client's TLS request, handed to the handshake as
+/// its first input (MySQL clients send the ClientHello without waiting). Anything else
+/// the client sent in the clear must never be taken as if it had come through TLS
+/// (CVE-2021-23214 in PostgreSQL), which is why PostgreSQL, whose clients wait for the
+/// 'S', refuses buffered bytes before calling this.
 pub async fn upgrade(
     reader: ClientReader,
     writer: ClientWriter,
     tls: &TlsServer,
+    received: &[u8],
 ) -> Result<(ClientReader, ClientWriter), UpgradeError> {
     let (ClientReader::Plain(r), ClientWriter::Plain(w)) = (reader, writer) else {
         return Err(UpgradeError::AlreadyTls);
     };
     let stream = r.reunite(w).map_err(|_| UpgradeError::Mismatched)?;
-    let encrypted = tls.accept(stream).await?;
+    let encrypted = tls.accept(stream, received).await?;
     let (r, w) = tokio::io::split(encrypted);
     Ok((ClientReader::Tls(r), ClientWriter::Tls(w)))
 }

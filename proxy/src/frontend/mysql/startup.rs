@@ -160,26 +160,19 @@ async fn negotiate(
         let result = exchange(&mut reader, &mut writer, cluster, salt, &first, false).await;
         return Some((reader, writer, result));
     }
-    let seq = first.seq().wrapping_add(1);
     let Some(tls) = tls else {
         let refusal = (
-            seq,
+            first.seq().wrapping_add(1),
             errcode::ER_HANDSHAKE_ERROR,
             "TLS is not enabled on this proxy".into(),
         );
         return Some((reader, writer, Err(refusal)));
     };
-    if !reader.buffered().is_empty() {
-        // Bytes sent in the clear behind the request must not be read as if they came
-        // through TLS.
-        let refusal = (
-            seq,
-            errcode::ER_HANDSHAKE_ERROR,
-            "Bad handshake: unencrypted data after the SSL request".into(),
-        );
-        return Some((reader, writer, Err(refusal)));
-    }
-    let (r, w) = match client_stream::upgrade(reader.into_inner(), writer, tls).await {
+    // The client does not wait for an answer to its SSLRequest: what is buffered is
+    // the start of its ClientHello, input for the handshake (never read as packets).
+    let received = reader.buffered().to_vec();
+    let upgraded = client_stream::upgrade(reader.into_inner(), writer, tls, &received).await;
+    let (r, w) = match upgraded {
         Ok(halves) => halves,
         Err(e) => {
             tracing::info!(error = %e, "MySQL client TLS handshake failed");

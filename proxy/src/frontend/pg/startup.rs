@@ -169,7 +169,8 @@ async fn encrypt(io: ClientIo, tls: &TlsServer) -> Option<ClientIo> {
         sent,
     } = io;
     let max_frame = reader.max_frame();
-    match client_stream::upgrade(reader.into_inner(), writer, tls).await {
+    // Nothing is buffered: `startup_packet` refused cleartext behind the request.
+    match client_stream::upgrade(reader.into_inner(), writer, tls, &[]).await {
         Ok((r, w)) => Some(ClientIo {
             reader: FrameReader::new(r, max_frame),
             writer: w,

@@ -28,6 +28,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct TlsServer {
     acceptor: TlsAcceptor,
+    /// `tls-server-end-point` data of the leaf certificate, for SCRAM-SHA-256-PLUS;
+    /// `None` when its signature algorithm has no single hash.
+    end_point: Option<Arc<[u8]>>,
 }
 
 impl std::fmt::Debug for TlsServer {
@@ -45,6 +48,17 @@ impl TlsServer {
         };
         let chain = load_certs(cert_path)?;
         let key = load_key(key_path)?;
+        let end_point = chain
+            .first()
+            .and_then(|leaf| end_point::tls_server_end_point(leaf))
+            .map(Arc::from);
+        if end_point.is_none() {
+            tracing::warn!(
+                cert = %cert_path.display(),
+                "the certificate's signature algorithm has no single hash: \
+                 SCRAM channel binding (SCRAM-SHA-256-PLUS) is not offered"
+            );
+        }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let versions: &[&rustls::SupportedProtocolVersion] = match proxy.tls_min_version {
             TlsVersion::Tls12 => &[&rustls::version::TLS13, &rustls::version::TLS12],
@@ -64,7 +78,13 @@ impl TlsServer {
             })?;
         Ok(Some(TlsServer {
             acceptor: TlsAcceptor::from(Arc::new(config)),
+            end_point,
         }))
+    }
+
+    /// The `tls-server-end-point` channel binding data of the certificate.
+    pub fn channel_binding(&self) -> Option<&[u8]> {
+        self.end_point.as_deref()
     }
 
     /// Runs the server side of the handshake on `stream`, within a time limit.
@@ -138,6 +158,8 @@ fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
 fn read(path: &Path, key: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("proxy.{key}: cannot read {}: {e}", path.display()))
 }
+
+mod end_point;
 
 #[cfg(test)]
 mod tests;

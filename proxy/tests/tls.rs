@@ -200,6 +200,27 @@ async fn psql_verify_full_through_the_test_ca_runs_a_query_on_a_shard() {
 }
 
 #[test]
+fn psql_channel_binding_require_logs_in_with_scram_sha_256_plus() {
+    let h = harness();
+    // libpq refuses to finish unless the server proved the binding (SCRAM-SHA-256-PLUS
+    // with tls-server-end-point of the certificate it saw).
+    let ssl = format!("{} channel_binding=require", verify_full(&h.pki.ca));
+    let out = psql(&pg_conninfo(h, "app", &ssl), "app", &["SELECT 'bound'"]);
+    assert_eq!(
+        text(&out.stdout),
+        "bound\n",
+        "stderr: {}",
+        text(&out.stderr)
+    );
+    let out = psql(
+        &pg_conninfo(h, "app", "sslmode=disable channel_binding=require"),
+        "app",
+        &["SELECT 1"],
+    );
+    assert!(!out.status.success(), "no binding without TLS");
+}
+
+#[test]
 fn psql_with_another_ca_fails_verification() {
     let h = harness();
     let out = psql(

@@ -40,11 +40,12 @@ pub enum AuthError {
     /// A client message does not follow the protocol; the text names what is wrong.
     #[error("malformed authentication message: {0}")]
     Protocol(String),
-    /// The client asked for SCRAM channel binding (`p=` / `SCRAM-SHA-256-PLUS`), which the
-    /// proxy does not offer yet.
+    /// The client asked for SCRAM channel binding (`p=` / `SCRAM-SHA-256-PLUS`) where the
+    /// proxy cannot give it: without TLS, or with another binding type than
+    /// `tls-server-end-point`.
     #[error(
-        "channel binding is not supported: the client requested \"{0}\" but the proxy only \
-         offers SCRAM-SHA-256 without channel binding"
+        "channel binding is not available: the client requested \"{0}\"; the proxy binds \
+         only TLS connections, with tls-server-end-point"
     )]
     ChannelBindingUnsupported(String),
     /// A stored `SCRAM-SHA-256$…` verifier is malformed; the text names the broken part.

@@ -5,17 +5,24 @@
 
 use crate::auth::AuthError;
 
-/// The only SASL mechanism the proxy offers.
+/// SCRAM without channel binding, offered on every connection.
 pub const SCRAM_SHA_256: &str = "SCRAM-SHA-256";
-/// The channel-binding variant, recognised only to refuse it clearly.
+/// SCRAM with `tls-server-end-point` channel binding, offered over TLS.
 pub const SCRAM_SHA_256_PLUS: &str = "SCRAM-SHA-256-PLUS";
 
-/// The mechanism list of `AuthenticationSASL`: each name NUL-terminated, then an empty name.
+/// The mechanism lists of `AuthenticationSASL`: each name NUL-terminated, then an empty
+/// name. The PLUS variant comes first, as PostgreSQL lists it.
 const MECHANISMS: &[u8] = b"SCRAM-SHA-256\0\0";
+const MECHANISMS_WITH_PLUS: &[u8] = b"SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0";
 
-/// The payload of `AuthenticationSASL` after its int32 code 10: `SCRAM-SHA-256\0\0`.
-pub fn mechanisms_payload() -> &'static [u8] {
-    MECHANISMS
+/// The payload of `AuthenticationSASL` after its int32 code 10; `channel_binding`: the
+/// connection runs over TLS with a certificate that has binding data.
+pub fn mechanisms_payload(channel_binding: bool) -> &'static [u8] {
+    if channel_binding {
+        MECHANISMS_WITH_PLUS
+    } else {
+        MECHANISMS
+    }
 }
 
 /// Splits a `SASLInitialResponse` payload — `mechanism\0`, int32 length (-1 = no data),
@@ -43,17 +50,18 @@ pub fn parse_initial_response(payload: &[u8]) -> Result<(&str, Option<&[u8]>), A
     }
 }
 
-/// Checks the mechanism the client selected: `SCRAM-SHA-256` is accepted,
-/// `SCRAM-SHA-256-PLUS` is refused as unsupported channel binding, anything else is a
-/// protocol error (we never offered it).
-pub fn check_mechanism(mechanism: &str) -> Result<(), AuthError> {
+/// Checks the mechanism the client selected against what was offered; `Ok(true)` for
+/// `SCRAM-SHA-256-PLUS`. PLUS when it was not offered (no TLS) is refused as unsupported
+/// channel binding; anything else is a protocol error (we never offered it).
+pub fn check_mechanism(mechanism: &str, channel_binding: bool) -> Result<bool, AuthError> {
     match mechanism {
-        SCRAM_SHA_256 => Ok(()),
+        SCRAM_SHA_256 => Ok(false),
+        SCRAM_SHA_256_PLUS if channel_binding => Ok(true),
         SCRAM_SHA_256_PLUS => Err(AuthError::ChannelBindingUnsupported(
             SCRAM_SHA_256_PLUS.to_owned(),
         )),
         other => Err(AuthError::Protocol(format!(
-            "client selected SASL mechanism {other:?}, but only {SCRAM_SHA_256} is offered"
+            "client selected SASL mechanism {other:?}, which was not offered"
         ))),
     }
 }
@@ -67,8 +75,12 @@ mod tests {
     }
 
     #[test]
-    fn mechanism_list_offers_only_scram_sha_256() {
-        assert_eq!(mechanisms_payload(), b"SCRAM-SHA-256\0\0");
+    fn mechanism_list_offers_plus_only_with_channel_binding() {
+        assert_eq!(mechanisms_payload(false), b"SCRAM-SHA-256\0\0");
+        assert_eq!(
+            mechanisms_payload(true),
+            b"SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0"
+        );
     }
 
     #[test]
@@ -112,14 +124,16 @@ mod tests {
     }
 
     #[test]
-    fn only_scram_sha_256_is_an_acceptable_mechanism() {
-        assert_eq!(check_mechanism(SCRAM_SHA_256), Ok(()));
+    fn plus_is_acceptable_only_when_offered() {
+        assert_eq!(check_mechanism(SCRAM_SHA_256, false), Ok(false));
+        assert_eq!(check_mechanism(SCRAM_SHA_256, true), Ok(false));
+        assert_eq!(check_mechanism(SCRAM_SHA_256_PLUS, true), Ok(true));
         assert!(matches!(
-            check_mechanism(SCRAM_SHA_256_PLUS),
+            check_mechanism(SCRAM_SHA_256_PLUS, false),
             Err(AuthError::ChannelBindingUnsupported(_))
         ));
         assert!(matches!(
-            check_mechanism("PLAIN"),
+            check_mechanism("PLAIN", true),
             Err(AuthError::Protocol(_))
         ));
     }

@@ -1,8 +1,9 @@
-//! SCRAM-SHA-256, server side (RFC 5802 / RFC 7677 as PostgreSQL implements them), without
-//! channel binding. [`ScramServer`] is a two-step state machine the frontend drives with the
-//! SASL payloads: client-first-message in, server-first-message out; client-final-message
+//! SCRAM-SHA-256, server side (RFC 5802 / RFC 7677 as PostgreSQL implements them), and
+//! SCRAM-SHA-256-PLUS over TLS with `tls-server-end-point` channel binding (RFC 5929).
+//! [`ScramServer`] is a two-step state machine the frontend drives with the SASL
+//! payloads: client-first-message in, server-first-message out; client-final-message
 //! in, server-final-message out. Parsing is strict where PostgreSQL is strict (gs2 header,
-//! nonces, proof) and never panics on any input.
+//! nonces, proof, channel-binding negotiation) and never panics on any input.
 
 mod verifier;
 
@@ -28,6 +29,10 @@ const SERVER_NONCE_BYTES: usize = 18;
 pub struct ScramServer {
     verifier: ScramVerifier,
     server_nonce: String,
+    /// The channel binding data of this connection when PLUS was offered (TLS).
+    channel_binding: Option<Vec<u8>>,
+    /// The client selected SCRAM-SHA-256-PLUS.
+    plus: bool,
     state: State,
 }
 
@@ -35,8 +40,9 @@ pub struct ScramServer {
 enum State {
     AwaitingClientFirst,
     AwaitingClientFinal {
-        /// The gs2 header the client sent, which `c=` must echo (base64).
-        gs2_header: &'static [u8],
+        /// What `c=` must carry (base64): the client's gs2 header, followed by the
+        /// channel binding data when the client bound the channel.
+        expected_binding: Vec<u8>,
         /// Client nonce followed by server nonce.
         nonce: String,
         /// client-first-message-bare "," server-first-message "," — the start of AuthMessage.
@@ -59,8 +65,21 @@ impl ScramServer {
         ScramServer {
             verifier,
             server_nonce,
+            channel_binding: None,
+            plus: false,
             state: State::AwaitingClientFirst,
         }
+    }
+
+    /// Channel binding for a connection over TLS, where SCRAM-SHA-256-PLUS was offered:
+    /// `data` is the certificate's `tls-server-end-point` hash, `plus_selected` whether
+    /// the client chose PLUS. A client that chose plain SCRAM-SHA-256 but says it could
+    /// bind ("y") is refused, as RFC 5802 requires: someone may have stripped PLUS from
+    /// the offer.
+    pub fn with_channel_binding(mut self, data: Vec<u8>, plus_selected: bool) -> Self {
+        self.channel_binding = Some(data);
+        self.plus = plus_selected;
+        self
     }
 
     /// Whether [`client_final`](Self::client_final) accepted the client's proof.
@@ -76,8 +95,11 @@ impl ScramServer {
         if !matches!(self.state, State::AwaitingClientFirst) {
             return self.fail(protocol("unexpected client-first-message"));
         }
-        match parse_client_first(message) {
-            Ok(first) => {
+        match parse_client_first(message).and_then(|first| {
+            let expected = self.expected_binding(&first)?;
+            Ok((first, expected))
+        }) {
+            Ok((first, expected_binding)) => {
                 let nonce = format!("{}{}", first.client_nonce, self.server_nonce);
                 let server_first = format!(
                     "r={nonce},s={},i={}",
@@ -86,13 +108,39 @@ impl ScramServer {
                 );
                 let auth_prefix = [first.bare, b",", server_first.as_bytes(), b","].concat();
                 self.state = State::AwaitingClientFinal {
-                    gs2_header: first.gs2_header,
+                    expected_binding,
                     nonce,
                     auth_prefix,
                 };
                 Ok(server_first.into_bytes())
             }
             Err(e) => self.fail(e),
+        }
+    }
+
+    /// What the client's `c=` must decode to, given its gs2 header and the negotiation.
+    fn expected_binding(&self, first: &ClientFirst<'_>) -> Result<Vec<u8>, AuthError> {
+        match (first.flag, &self.channel_binding, self.plus) {
+            (Gs2Flag::Bound(name), Some(data), true) if name == b"tls-server-end-point" => {
+                Ok([first.gs2_header, data].concat())
+            }
+            (Gs2Flag::Bound(name), None, _) | (Gs2Flag::Bound(name), Some(_), true) => {
+                Err(AuthError::ChannelBindingUnsupported(format!(
+                    "SCRAM-SHA-256-PLUS with {}",
+                    String::from_utf8_lossy(name)
+                )))
+            }
+            (Gs2Flag::Bound(_), Some(_), false) => Err(protocol(
+                "channel binding (p=) requested without selecting SCRAM-SHA-256-PLUS",
+            )),
+            (_, _, true) => Err(protocol(
+                "SCRAM-SHA-256-PLUS selected, but the gs2 header binds no channel (p=)",
+            )),
+            (Gs2Flag::ClientOnly, Some(_), false) => Err(protocol(
+                "channel binding negotiation: the client supports channel binding and \
+                 thinks the server does not, but SCRAM-SHA-256-PLUS was offered",
+            )),
+            (Gs2Flag::ClientOnly | Gs2Flag::No, _, false) => Ok(first.gs2_header.to_vec()),
         }
     }
 
@@ -103,10 +151,10 @@ impl ScramServer {
     pub fn client_final(&mut self, message: &[u8]) -> Result<Vec<u8>, AuthError> {
         let result = match std::mem::replace(&mut self.state, State::Failed) {
             State::AwaitingClientFinal {
-                gs2_header,
+                expected_binding,
                 nonce,
                 auth_prefix,
-            } => self.verify_final(message, gs2_header, &nonce, auth_prefix),
+            } => self.verify_final(message, &expected_binding, &nonce, auth_prefix),
             _ => Err(protocol("unexpected client-final-message")),
         };
         if result.is_ok() {
@@ -118,7 +166,7 @@ impl ScramServer {
     fn verify_final(
         &self,
         message: &[u8],
-        gs2_header: &[u8],
+        expected_binding: &[u8],
         nonce: &str,
         mut auth_message: Vec<u8>,
     ) -> Result<Vec<u8>, AuthError> {
@@ -126,9 +174,10 @@ impl ScramServer {
         let binding = STANDARD
             .decode(fin.channel_binding)
             .map_err(|_| protocol("channel binding (c=) is not valid base64"))?;
-        if binding != gs2_header {
+        if !constant_time_eq(&binding, expected_binding) {
             return Err(protocol(
-                "channel binding (c=) does not match the client-first-message's gs2 header",
+                "channel binding (c=) does not match the gs2 header and this connection's \
+                 certificate",
             ));
         }
         if fin.nonce != nonce.as_bytes() {
@@ -164,9 +213,22 @@ fn protocol(what: &str) -> AuthError {
 
 /// The parts of a client-first-message the server uses.
 struct ClientFirst<'a> {
-    gs2_header: &'static [u8],
+    /// The gs2 header as sent (`n,,`, `y,,` or `p=<name>,,`).
+    gs2_header: &'a [u8],
+    flag: Gs2Flag<'a>,
     bare: &'a [u8],
     client_nonce: &'a str,
+}
+
+/// The gs2 channel-binding flag.
+#[derive(Clone, Copy)]
+enum Gs2Flag<'a> {
+    /// `n`: the client does not support channel binding.
+    No,
+    /// `y`: the client supports it but thinks the server does not.
+    ClientOnly,
+    /// `p=<name>`: the client binds the channel with this type.
+    Bound(&'a [u8]),
 }
 
 fn parse_client_first(message: &[u8]) -> Result<ClientFirst<'_>, AuthError> {
@@ -175,16 +237,15 @@ fn parse_client_first(message: &[u8]) -> Result<ClientFirst<'_>, AuthError> {
     let flag = parts.next().unwrap_or_default();
     let authzid = parts.next();
     let bare = parts.next();
-    let gs2_header: &'static [u8] = match flag {
-        b"n" => b"n,,",
-        b"y" => b"y,,",
-        _ if flag.starts_with(b"p=") => {
-            let name = String::from_utf8_lossy(&flag[2..]);
-            return Err(AuthError::ChannelBindingUnsupported(format!(
-                "SCRAM-SHA-256-PLUS with {name}"
-            )));
+    let flag = match flag {
+        b"n" => Gs2Flag::No,
+        b"y" => Gs2Flag::ClientOnly,
+        _ if flag.starts_with(b"p=") => Gs2Flag::Bound(&flag[2..]),
+        _ => {
+            return Err(protocol(
+                "gs2 header must start with \"n,\", \"y,\" or \"p=\"",
+            ))
         }
-        _ => return Err(protocol("gs2 header must start with \"n,\" or \"y,\"")),
     };
     let (Some(authzid), Some(bare)) = (authzid, bare) else {
         return Err(protocol(
@@ -194,6 +255,7 @@ fn parse_client_first(message: &[u8]) -> Result<ClientFirst<'_>, AuthError> {
     if !authzid.is_empty() {
         return Err(protocol("authorization identity (a=) is not supported"));
     }
+    let gs2_header = &message[..message.len() - bare.len()];
 
     let mut attrs = bare.split(|&b| b == b',');
     match attrs.next() {
@@ -218,6 +280,7 @@ fn parse_client_first(message: &[u8]) -> Result<ClientFirst<'_>, AuthError> {
     }
     Ok(ClientFirst {
         gs2_header,
+        flag,
         bare,
         client_nonce,
     })

@@ -8,7 +8,7 @@ use postgres_protocol::message::frontend;
 use shardwire_conf::User;
 
 use super::md5::{md5_response, md5_salt};
-use super::sasl::{check_mechanism, parse_initial_response, SCRAM_SHA_256};
+use super::sasl::{check_mechanism, parse_initial_response, SCRAM_SHA_256, SCRAM_SHA_256_PLUS};
 use super::*;
 
 /// `SCRAM-SHA-256` verifier of the password "app", as stored by PostgreSQL 15
@@ -24,14 +24,29 @@ fn scram_login(
     password: &str,
     binding: ChannelBinding,
 ) -> Result<(), AuthError> {
+    scram_exchange(verifier, password, SCRAM_SHA_256, binding, None)
+}
+
+/// [`scram_login`] with the mechanism the client selects, and the server's channel
+/// binding data when the connection is TLS (PLUS offered).
+fn scram_exchange(
+    verifier: &ScramVerifier,
+    password: &str,
+    mechanism: &str,
+    binding: ChannelBinding,
+    server_binding: Option<&[u8]>,
+) -> Result<(), AuthError> {
     let mut client = ScramSha256::new(password.as_bytes(), binding);
     let mut server = ScramServer::new(verifier.clone(), &mut rand::rng());
 
     let mut buf = BytesMut::new();
-    frontend::sasl_initial_response(SCRAM_SHA_256, client.message(), &mut buf).unwrap();
+    frontend::sasl_initial_response(mechanism, client.message(), &mut buf).unwrap();
     let payload = &buf[5..]; // tag 'p' and int32 length
     let (mechanism, data) = parse_initial_response(payload)?;
-    check_mechanism(mechanism)?;
+    let plus = check_mechanism(mechanism, server_binding.is_some())?;
+    if let Some(data) = server_binding {
+        server = server.with_channel_binding(data.to_vec(), plus);
+    }
     let server_first = server.client_first(data.unwrap_or_default())?;
 
     client
@@ -115,6 +130,48 @@ fn client_requesting_channel_binding_is_refused() {
         matches!(result, Err(AuthError::ChannelBindingUnsupported(_))),
         "{result:?}"
     );
+}
+
+#[test]
+fn scram_sha_256_plus_binds_to_the_certificate_hash() {
+    let verifier = ScramVerifier::from_password("pw", b"salt", 16);
+    let cert_hash = vec![7u8; 32];
+    let bound = |client_data: Vec<u8>| {
+        scram_exchange(
+            &verifier,
+            "pw",
+            SCRAM_SHA_256_PLUS,
+            ChannelBinding::tls_server_end_point(client_data),
+            Some(&cert_hash),
+        )
+    };
+    bound(cert_hash.clone()).unwrap();
+    // A client that saw another certificate (a man in the middle) fails.
+    assert!(
+        matches!(bound(vec![8u8; 32]), Err(AuthError::Protocol(_))),
+        "binding mismatch"
+    );
+    // Without PLUS over TLS: "n" (`unsupported`) is fine, "y" (`unrequested`: the client
+    // could bind but saw no offer) means someone stripped PLUS from the offer.
+    let plain = |binding| scram_exchange(&verifier, "pw", SCRAM_SHA_256, binding, Some(&cert_hash));
+    plain(ChannelBinding::unsupported()).unwrap();
+    assert!(
+        matches!(
+            plain(ChannelBinding::unrequested()),
+            Err(AuthError::Protocol(_))
+        ),
+        "downgrade refused"
+    );
+    // Binding data under plain SCRAM-SHA-256, and PLUS without binding, are refused.
+    assert!(plain(ChannelBinding::tls_server_end_point(cert_hash.clone())).is_err());
+    assert!(scram_exchange(
+        &verifier,
+        "pw",
+        SCRAM_SHA_256_PLUS,
+        ChannelBinding::unsupported(),
+        Some(&cert_hash)
+    )
+    .is_err());
 }
 
 #[test]

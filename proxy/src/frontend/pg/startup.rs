@@ -56,7 +56,11 @@ pub async fn handshake(
             Startup::Encrypt => io = encrypt(io, tls?).await?,
         }
     };
-    let accepted = login(&mut io, cluster, over_limit, params).await?;
+    // SCRAM-SHA-256-PLUS binds to the certificate of this connection's TLS.
+    let binding = tls
+        .filter(|_| io.writer.is_tls())
+        .and_then(TlsServer::channel_binding);
+    let accepted = login(&mut io, cluster, over_limit, params, binding).await?;
     Some((io, accepted))
 }
 
@@ -191,6 +195,7 @@ async fn login(
     cluster: &Cluster,
     over_limit: Option<u32>,
     params: Vec<(String, String)>,
+    channel_binding: Option<&[u8]>,
 ) -> Option<Accepted> {
     if let Some(max) = over_limit {
         fatal(
@@ -221,7 +226,9 @@ async fn login(
     let method = cluster.config.proxy.auth_method;
     let ok = match method {
         AuthMethod::Md5 => authenticate_md5(io, &user_name, user.as_deref()).await,
-        AuthMethod::ScramSha256 => authenticate_scram(io, &user_name, user.as_deref()).await,
+        AuthMethod::ScramSha256 => {
+            authenticate_scram(io, &user_name, user.as_deref(), channel_binding).await
+        }
     };
     let ok = ok?;
     let Some(user) = user.filter(|_| ok) else {
@@ -255,17 +262,24 @@ async fn login(
 }
 
 /// SCRAM exchange; Some(true) on success, Some(false) on a wrong password or unknown user,
-/// None when the client went away or broke the protocol (error already sent).
+/// None when the client went away or broke the protocol (error already sent). With
+/// `channel_binding` (over TLS), SCRAM-SHA-256-PLUS is offered too.
 async fn authenticate_scram(
     io: &mut ClientIo,
     user_name: &str,
     user: Option<&UserRuntime>,
+    channel_binding: Option<&[u8]>,
 ) -> Option<bool> {
     let verifier = match user {
         Some(u) => u.credentials.scram_verifier().clone(),
         None => ScramVerifier::mock(user_name, b"shardwire-unknown-user"),
     };
-    build::authentication(&mut io.out, auth_tag::SASL, sasl::mechanisms_payload());
+    let offers_plus = channel_binding.is_some();
+    build::authentication(
+        &mut io.out,
+        auth_tag::SASL,
+        sasl::mechanisms_payload(offers_plus),
+    );
     io.flush().await.ok()?;
     let mut server = ScramServer::new(verifier, &mut rand::rng());
     let first = password_message(io).await?;
@@ -273,8 +287,12 @@ async fn authenticate_scram(
         Ok(x) => x,
         Err(e) => return protocol_error(io, &e.to_string()).await,
     };
-    if let Err(e) = sasl::check_mechanism(mechanism) {
-        return protocol_error(io, &e.to_string()).await;
+    let plus = match sasl::check_mechanism(mechanism, offers_plus) {
+        Ok(plus) => plus,
+        Err(e) => return protocol_error(io, &e.to_string()).await,
+    };
+    if let Some(data) = channel_binding {
+        server = server.with_channel_binding(data.to_vec(), plus);
     }
     let server_first = match server.client_first(data.unwrap_or_default()) {
         Ok(m) => m,

@@ -89,3 +89,76 @@ fn a_key_of_another_certificate_is_refused() {
     assert!(err.starts_with("proxy.tls_key: "), "{err}");
     assert!(err.contains("does not fit"), "{err}");
 }
+
+/// Loads a fresh self-signed pair with `min` as the oldest version; returns the server
+/// and its certificate (for a client's roots).
+fn server(name: &str, min: TlsVersion) -> (TlsServer, CertificateDer<'static>) {
+    let dir = dir(name);
+    let (cert, key) = self_signed();
+    std::fs::write(dir.join("server.crt"), &cert).unwrap();
+    std::fs::write(dir.join("server.key"), key).unwrap();
+    let mut proxy = proxy_with(&dir.join("server.crt"), &dir.join("server.key"));
+    proxy.tls_min_version = min;
+    let server = TlsServer::from_config(&proxy).unwrap().unwrap();
+    (
+        server,
+        CertificateDer::from_pem_slice(cert.as_bytes()).unwrap(),
+    )
+}
+
+/// Handshakes a rustls client speaking only `version` with `server` over loopback.
+async fn handshake(
+    server: &TlsServer,
+    cert: CertificateDer<'static>,
+    version: &'static rustls::SupportedProtocolVersion,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[version])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let client = async {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(name, tcp)
+            .await
+    };
+    let accept = async {
+        let (tcp, _) = listener.accept().await.unwrap();
+        server.accept(tcp, &[]).await
+    };
+    let (client, accepted) = tokio::join!(client, accept);
+    client.map_err(|e| e.to_string())?;
+    accepted.map(drop).map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn tls_min_version_refuses_older_clients() {
+    let (tls12, cert) = server("v12", TlsVersion::Tls12);
+    handshake(&tls12, cert.clone(), &rustls::version::TLS12)
+        .await
+        .unwrap();
+    handshake(&tls12, cert, &rustls::version::TLS13)
+        .await
+        .unwrap();
+    let (tls13, cert) = server("v13", TlsVersion::Tls13);
+    handshake(&tls13, cert.clone(), &rustls::version::TLS13)
+        .await
+        .unwrap();
+    assert!(handshake(&tls13, cert, &rustls::version::TLS12)
+        .await
+        .is_err());
+}
+
+#[test]
+fn the_certificate_has_channel_binding_data() {
+    let (server, _) = server("binding", TlsVersion::Tls12);
+    assert_eq!(server.channel_binding().map(<[u8]>::len), Some(32));
+}

@@ -23,4 +23,5 @@ pub mod recovery;
 pub mod reload_rules;
 pub mod server;
 pub mod startup_check;
+pub mod stream;
 pub mod tls;

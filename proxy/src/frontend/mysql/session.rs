@@ -116,10 +116,7 @@ impl Session {
     /// Sends what is buffered.
     pub async fn flush(&mut self) -> std::io::Result<()> {
         if !self.out.is_empty() {
-            self.writer.write_all(&self.out).await?;
-            // Over TLS, records the socket did not take yet wait in rustls until a
-            // flush; on TCP this returns at once.
-            self.writer.flush().await?;
+            self.writer.send_all(&self.out).await?;
             self.out.clear();
         }
         Ok(())

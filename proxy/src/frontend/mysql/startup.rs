@@ -382,9 +382,7 @@ async fn rsa_keys() -> Option<RsaKeys> {
 }
 
 async fn send(writer: &mut ClientWriter, out: &mut BytesMut) -> Result<(), Refusal> {
-    writer.write_all(out).await.map_err(|_| gone())?;
-    // Over TLS, records the socket did not take yet wait in rustls until a flush.
-    writer.flush().await.map_err(|_| gone())?;
+    writer.send_all(out).await.map_err(|_| gone())?;
     out.clear();
     Ok(())
 }

@@ -34,10 +34,7 @@ impl ClientIo {
     /// Writes pending output.
     pub async fn flush(&mut self) -> std::io::Result<()> {
         if !self.out.is_empty() {
-            self.writer.write_all(&self.out).await?;
-            // Over TLS, records the socket did not take yet wait in rustls until a
-            // flush; on TCP this returns at once.
-            self.writer.flush().await?;
+            self.writer.send_all(&self.out).await?;
             self.sent += self.out.len() as u64;
             self.out.clear();
         }

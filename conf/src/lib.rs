@@ -25,7 +25,7 @@ pub use error::ConfigError;
 pub use model::{Config, Database, ProxyConfig, Shard, Table, TableKind, User};
 pub use node_addr::{NodeAddr, NodeAddrError};
 pub use words::{
-    AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency, TlsVersion, UnknownWord,
+    AuthMethod, BackendTls, KeyType, MysqlAuth, Protocol, ReadConsistency, TlsVersion, UnknownWord,
 };
 
 serde_str::serde_via_str!(NodeAddr);

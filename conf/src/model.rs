@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::node_addr::NodeAddr;
-use crate::words::{AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency, TlsVersion};
+use crate::words::{
+    AuthMethod, BackendTls, KeyType, MysqlAuth, Protocol, ReadConsistency, TlsVersion,
+};
 
 /// A whole shardwire configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +159,10 @@ pub struct Database {
     pub backend_user: String,
     /// Password for `backend_user` (default empty).
     pub backend_password: String,
+    /// TLS to the backends (default `disable`); `verify-full` needs `backend_tls_ca`.
+    pub backend_tls: BackendTls,
+    /// CA certificates (PEM) that backend certificates must chain to.
+    pub backend_tls_ca: Option<PathBuf>,
     /// Shard `i` is the `i`-th entry; never empty.
     pub shards: Vec<Shard>,
     /// Sharded and reference tables. Tables not listed are unsharded and live on shard 0.
@@ -189,6 +195,8 @@ impl fmt::Debug for Database {
             .field("protocol", &self.protocol)
             .field("backend_user", &self.backend_user)
             .field("backend_password", &Redacted)
+            .field("backend_tls", &self.backend_tls)
+            .field("backend_tls_ca", &self.backend_tls_ca)
             .field("shards", &self.shards)
             .field("tables", &self.tables)
             .finish()

@@ -9,7 +9,9 @@ use crate::error::ConfigError;
 use crate::model::{Config, Database, ProxyConfig, Shard, Table, TableKind, User};
 use crate::node_addr::NodeAddr;
 use crate::reader::Section;
-use crate::words::{AuthMethod, KeyType, MysqlAuth, Protocol, ReadConsistency, TlsVersion};
+use crate::words::{
+    AuthMethod, BackendTls, KeyType, MysqlAuth, Protocol, ReadConsistency, TlsVersion,
+};
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
@@ -48,6 +50,8 @@ const DATABASE_KEYS: &[&str] = &[
     "protocol",
     "backend_user",
     "backend_password",
+    "backend_tls",
+    "backend_tls_ca",
     "shards",
     "tables",
 ];
@@ -150,6 +154,10 @@ fn database(s: &Section) -> Result<Database> {
         protocol: s.required("protocol", protocol)?,
         backend_user: s.required("backend_user", s.opt_string("backend_user"))?,
         backend_password: s.opt_string("backend_password")?.unwrap_or_default(),
+        backend_tls: s
+            .opt_parsed("backend_tls", str::parse::<BackendTls>)?
+            .unwrap_or_default(),
+        backend_tls_ca: s.opt_string("backend_tls_ca")?.map(PathBuf::from),
         shards: s
             .opt_tables("shards", SHARD_KEYS)?
             .iter()

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::error::ConfigError;
 use crate::model::{Config, Database, ProxyConfig, Table, TableKind, User};
 use crate::node_addr::NodeAddr;
+use crate::words::{BackendTls, Protocol};
 
 type Result<T = ()> = std::result::Result<T, ConfigError>;
 
@@ -118,6 +119,26 @@ fn users(users: &[User], tls_configured: bool) -> Result {
     Ok(())
 }
 
+/// `backend_tls = "verify-full"` needs a CA to verify against, and the CA alone would
+/// suggest TLS that is not happening.
+fn backend_tls(path: &str, db: &Database) -> Result {
+    match (db.backend_tls, &db.backend_tls_ca) {
+        (BackendTls::VerifyFull, _) if db.protocol == Protocol::Mysql => Err(ConfigError::invalid(
+            format!("{path}.backend_tls"),
+            "TLS to MySQL backends is not supported yet (only protocol = \"postgres\")",
+        )),
+        (BackendTls::VerifyFull, None) => Err(ConfigError::invalid(
+            format!("{path}.backend_tls_ca"),
+            "missing (backend_tls = \"verify-full\" checks backend certificates against it)",
+        )),
+        (BackendTls::Disable, Some(_)) => Err(ConfigError::invalid(
+            format!("{path}.backend_tls_ca"),
+            "set, but backend_tls is \"disable\" (set backend_tls = \"verify-full\")",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Whether `text` has the shape of a PostgreSQL SCRAM-SHA-256 verifier. Catches a
 /// clear-text password put under the wrong key; the contents are checked at login.
 fn is_scram_verifier(text: &str) -> bool {
@@ -161,6 +182,7 @@ fn databases(databases: &[Database]) -> Result {
 
 fn database(path: &str, db: &Database) -> Result {
     non_empty(&format!("{path}.backend_user"), &db.backend_user)?;
+    backend_tls(path, db)?;
     if db.shards.is_empty() {
         return Err(ConfigError::invalid(
             path,

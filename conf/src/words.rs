@@ -120,6 +120,19 @@ word_enum! {
 }
 
 word_enum! {
+    /// TLS from the proxy to a database's backends: `disable | verify-full`.
+    #[derive(Default)]
+    BackendTls, "backend TLS mode", "disable or verify-full" {
+        /// Plaintext (the default).
+        #[default]
+        Disable = "disable",
+        /// TLS, with the server certificate checked against `backend_tls_ca` and the
+        /// node's host name or IP address (libpq's `sslmode=verify-full`).
+        VerifyFull = "verify-full",
+    }
+}
+
+word_enum! {
     /// The wire protocol of a logical database and its backends: `postgres | mysql`.
     Protocol, "protocol", "postgres or mysql" {
         /// PostgreSQL.

@@ -1,6 +1,6 @@
 //! Every way a config can be wrong is reported as `key.path: problem`, at the right path.
 
-use shardwire_conf::{Config, ConfigError};
+use shardwire_conf::{BackendTls, Config, ConfigError};
 
 /// A small valid config; each test breaks one thing in it.
 const BASE: &str = r#"
@@ -231,6 +231,39 @@ fn limits_must_be_positive() {
 fn tls_needs_both_cert_and_key() {
     let text = with("[proxy]\n", "[proxy]\ntls_cert = \"server.crt\"\n");
     assert_error(&text, "proxy.tls_key: missing");
+}
+
+#[test]
+fn backend_tls_needs_a_ca_and_a_postgres_database() {
+    let backend = |lines: &str| {
+        with(
+            "backend_user = \"postgres\"\n",
+            &format!("backend_user = \"postgres\"\n{lines}\n"),
+        )
+    };
+    assert_error(
+        &backend("backend_tls = \"verify-full\""),
+        "databases[0].backend_tls_ca: missing",
+    );
+    assert_error(
+        &backend("backend_tls_ca = \"ca.pem\""),
+        "databases[0].backend_tls_ca: set, but backend_tls is \"disable\"",
+    );
+    assert_error(
+        &backend("backend_tls = \"require\""),
+        "databases[0].backend_tls: unknown backend TLS mode \"require\"",
+    );
+    let ok = backend("backend_tls = \"verify-full\"\nbackend_tls_ca = \"ca.pem\"");
+    let config = Config::from_toml_str(&ok).unwrap();
+    assert_eq!(config.databases[0].backend_tls, BackendTls::VerifyFull);
+    let mysql = plus(SECOND_DATABASE).replace(
+        "backend_user = \"root\"",
+        "backend_user = \"root\"\nbackend_tls = \"verify-full\"\nbackend_tls_ca = \"ca.pem\"",
+    );
+    assert_error(
+        &mysql,
+        "databases[1].backend_tls: TLS to MySQL backends is not supported yet",
+    );
 }
 
 #[test]

@@ -239,6 +239,16 @@ impl Cluster {
     /// Builds the cluster of `config`, keeping from `previous` (the running cluster, on a
     /// reload) the pools, monitors and statement registries of what did not change.
     pub fn build_from(config: Config, previous: Option<&Cluster>) -> Result<Cluster, String> {
+        // Nodes read their CA file on first connect; read each once here so a bad file
+        // stops the start (or the reload) with its name instead of failing every login.
+        for (i, db) in config.databases.iter().enumerate() {
+            if let (shardwire_conf::BackendTls::VerifyFull, Some(ca)) =
+                (db.backend_tls, &db.backend_tls_ca)
+            {
+                crate::backend::tls::client_config(ca)
+                    .map_err(|e| format!("databases[{i}].{e}"))?;
+            }
+        }
         let mut databases = HashMap::new();
         let mut mysql_databases = HashMap::new();
         for db in &config.databases {

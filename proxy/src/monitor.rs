@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use crate::backend::mysql::conn::MyConn;
 use crate::backend::pg::NodeInfo;
@@ -198,8 +198,9 @@ async fn connect(node: &NodeInfo, timeout: Duration) -> Option<Client> {
     if !node.password.is_empty() {
         config.password(&node.password);
     }
-    let (client, conn) = match tokio::time::timeout(timeout, config.connect(NoTls)).await {
-        Ok(Ok(connected)) => connected,
+    let connect = crate::backend::tls::postgres::connect(node, config);
+    let client = match tokio::time::timeout(timeout, connect).await {
+        Ok(Ok(client)) => client,
         Ok(Err(e)) => {
             let kind = match std::error::Error::source(&e)
                 .and_then(|s| s.downcast_ref::<std::io::Error>())
@@ -215,9 +216,6 @@ async fn connect(node: &NodeInfo, timeout: Duration) -> Option<Client> {
             return None;
         }
     };
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
     Some(client)
 }
 

@@ -1,8 +1,11 @@
-//! Client-facing TLS against real PostgreSQL and MariaDB shards: psql with
+//! TLS against real PostgreSQL and MariaDB shards. Client-facing: psql with
 //! `sslmode=verify-full` and the mariadb client with `--ssl-verify-server-cert` against
 //! a test CA, a wrong CA refused by both, `require_tls` users refused over plaintext and
 //! accepted over TLS, plaintext users unaffected, and the protocol edge cases (a second
-//! SSLRequest inside TLS, cleartext bytes behind an SSLRequest).
+//! SSLRequest inside TLS, cleartext bytes behind an SSLRequest). Backend-facing: the
+//! PostgreSQL shards run with `ssl = on` and the proxy reaches them with
+//! `backend_tls = "verify-full"`, so every PostgreSQL test here also crosses TLS to the
+//! shards.
 
 #![allow(clippy::unwrap_used)]
 
@@ -59,6 +62,8 @@ struct TlsHarness {
     pg_port: u16,
     my_port: u16,
     _my_lease: shardwire_testbed::PortLease,
+    /// The `[[databases.shards]]` entries of the PostgreSQL shards.
+    pg_stanzas: String,
 }
 
 fn harness() -> &'static TlsHarness {
@@ -85,10 +90,17 @@ fn harness() -> &'static TlsHarness {
                 pki.cert.display(),
                 pki.key.display()
             );
+            toml.push_str(&format!(
+                "backend_tls = \"verify-full\"\nbackend_tls_ca = \"{}\"\n",
+                pki.ca.display()
+            ));
+            let mut pg_stanzas = String::new();
             for shard in topo.pg_shards() {
                 shard.primary().execute(SCHEMA).await.unwrap();
-                toml.push_str(&shard.config_stanza(0));
+                enable_ssl(shard.primary(), &pki).await;
+                pg_stanzas.push_str(&shard.config_stanza(0));
             }
+            toml.push_str(&pg_stanzas);
             toml.push_str(TABLES);
             toml.push_str(
                 "\n[[databases]]\nname = \"shop\"\nprotocol = \"mysql\"\n\
@@ -107,10 +119,50 @@ fn harness() -> &'static TlsHarness {
                 pg_port: handle.postgres_addr.unwrap().port(),
                 my_port: handle.mysql_addr.unwrap().port(),
                 _my_lease: my_lease,
+                pg_stanzas,
             };
             (harness, handle)
         })
     })
+}
+
+/// Turns on TLS in a PostgreSQL node with the test PKI's server certificate (its SANs
+/// include 127.0.0.1, the address the proxy's config names). The files go into the
+/// data directory, owned by the server's user: PostgreSQL refuses a key others can read.
+async fn enable_ssl(node: &shardwire_testbed::Node, pki: &TestPki) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = node.data_dir();
+    let owner = std::fs::metadata(dir).unwrap();
+    for (from, name, mode) in [
+        (&pki.cert, "server.crt", 0o644),
+        (&pki.key, "server.key", 0o600),
+    ] {
+        let to = dir.join(name);
+        std::fs::copy(from, &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode)).unwrap();
+        std::os::unix::fs::chown(&to, Some(owner.uid()), Some(owner.gid())).unwrap();
+    }
+    for sql in [
+        format!(
+            "ALTER SYSTEM SET ssl_cert_file = '{}'",
+            dir.join("server.crt").display()
+        ),
+        format!(
+            "ALTER SYSTEM SET ssl_key_file = '{}'",
+            dir.join("server.key").display()
+        ),
+        "ALTER SYSTEM SET ssl = on".to_string(),
+        "SELECT pg_reload_conf()".to_string(),
+    ] {
+        node.execute(&sql).await.unwrap();
+    }
+    for _ in 0..100 {
+        if node.query_value("SHOW ssl").await.unwrap().as_deref() == Some("on") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{}: ssl did not turn on", node.name());
 }
 
 /// psql with a libpq connection string; `-c` commands in order.
@@ -218,6 +270,56 @@ fn psql_channel_binding_require_logs_in_with_scram_sha_256_plus() {
         &["SELECT 1"],
     );
     assert!(!out.status.success(), "no binding without TLS");
+}
+
+#[tokio::test]
+async fn the_proxy_reaches_postgres_shards_over_verified_tls() {
+    let h = harness();
+    let conn = format!(
+        "host=127.0.0.1 port={} user=app password=app dbname=app",
+        h.pg_port
+    );
+    let (client, connection) = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    // Plaintext client, TLS to the shard: the server sees its side of the proxy's TLS.
+    let row = client
+        .query_one(
+            "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "the shard connection is encrypted");
+    assert!(row.get::<_, &str>(1).starts_with("TLSv1."));
+}
+
+#[tokio::test]
+async fn shards_whose_certificate_the_backend_ca_did_not_sign_are_not_used() {
+    let h = harness();
+    // A second proxy on the same shards that trusts only the other CA.
+    let toml = format!(
+        "[proxy]\npostgres_listen = \"127.0.0.1:0\"\n\
+         [[users]]\nname = \"app\"\npassword = \"app\"\n\
+         [[databases]]\nname = \"app\"\nprotocol = \"postgres\"\nbackend_user = \"postgres\"\n\
+         backend_tls = \"verify-full\"\nbackend_tls_ca = \"{}\"\n{}",
+        h.pki.other_ca.display(),
+        h.pg_stanzas
+    );
+    let port = common::in_background(move || async move {
+        let config = Config::from_toml_str(&toml).unwrap();
+        let handle = shardwire::server::start(config).await.unwrap();
+        (handle.postgres_addr.unwrap().port(), handle)
+    });
+    let conn = format!("host=127.0.0.1 port={port} user=app password=app dbname=app");
+    let err = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
+        .await
+        .err()
+        .expect("no shard to log in to");
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "08006", "{db:?}");
+    assert!(db.message().contains("certificate"), "{db:?}");
 }
 
 #[test]

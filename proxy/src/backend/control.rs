@@ -2,8 +2,6 @@
 //! PREPARED …): send simple queries, read to ReadyForQuery, keep the command tags and the
 //! first error. Used by the coordinator, never for client traffic.
 
-use tokio::io::AsyncWriteExt;
-
 use super::pg::ServerConn;
 use crate::protocol::pg::build;
 use crate::protocol::pg::frame::Frame;
@@ -40,7 +38,7 @@ pub async fn run(conn: &mut ServerConn, statements: &[&str]) -> Result<Answer, S
     for sql in statements {
         build::query(&mut out, sql);
     }
-    if let Err(e) = conn.writer.write_all(&out).await {
+    if let Err(e) = conn.writer.send_all(&out).await {
         conn.broken = true;
         return Err(format!("{}: {e}", conn.node.name));
     }

@@ -6,6 +6,7 @@ pub mod control;
 pub mod mysql;
 pub mod pg;
 pub mod pool;
+pub mod tls;
 
 use std::time::Duration;
 

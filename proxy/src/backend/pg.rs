@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256};
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+use super::tls::{NodeTls, ServerReader, ServerWriter};
 
 use crate::protocol::pg::build;
 use crate::protocol::pg::frame::{FrameReader, DEFAULT_MAX_FRAME};
@@ -32,6 +32,8 @@ pub struct NodeInfo {
     pub password: String,
     /// Its `queries_total` counters.
     pub queries: crate::metrics::QueryCounters,
+    /// TLS to the node (`backend_tls = "verify-full"`); `None`: plaintext.
+    pub tls: Option<Arc<NodeTls>>,
 }
 
 impl NodeInfo {
@@ -50,6 +52,12 @@ impl NodeInfo {
             user: db.backend_user.clone(),
             password: db.backend_password.clone(),
             queries: crate::metrics::QueryCounters::new(&db.name, shard, role),
+            tls: match (db.backend_tls, &db.backend_tls_ca) {
+                (shardwire_conf::BackendTls::VerifyFull, Some(ca)) => {
+                    Some(Arc::new(NodeTls::new(ca.clone(), addr.host.clone())))
+                }
+                _ => None,
+            },
         }
     }
 
@@ -61,6 +69,7 @@ impl NodeInfo {
             && self.dbname == other.dbname
             && self.user == other.user
             && self.password == other.password
+            && self.tls.as_ref().map(|t| &t.ca) == other.tls.as_ref().map(|t| &t.ca)
     }
 }
 
@@ -101,9 +110,9 @@ pub struct ServerConn {
     /// The node it belongs to.
     pub node: Arc<NodeInfo>,
     /// Frames from the server.
-    pub reader: FrameReader<OwnedReadHalf>,
-    /// Bytes to the server.
-    pub writer: OwnedWriteHalf,
+    pub reader: FrameReader<ServerReader>,
+    /// Bytes to the server (write with `send_all`: over TLS it flushes).
+    pub writer: ServerWriter,
     /// The server's cancel key (pid, secret).
     pub cancel_key: (i32, i32),
     /// Server-reported parameters (ParameterStatus) at startup.
@@ -124,9 +133,22 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 impl ServerConn {
     /// Connects and authenticates.
     pub async fn connect(node: Arc<NodeInfo>) -> Result<ServerConn, ServerError> {
-        let (r, w) = super::connect_tcp(&node, CONNECT_TIMEOUT)
-            .await?
-            .into_split();
+        let tcp = super::connect_tcp(&node, CONNECT_TIMEOUT).await?;
+        let (r, w) = match &node.tls {
+            None => crate::stream::plain(tcp),
+            Some(tls) => {
+                let encrypted = super::tls::negotiate_pg(tls, tcp, CONNECT_TIMEOUT)
+                    .await
+                    .map_err(|reason| {
+                        crate::metrics::backend_error(&node.name, "tls");
+                        ServerError::Connect {
+                            node: node.name.clone(),
+                            reason,
+                        }
+                    })?;
+                crate::stream::encrypted(encrypted)
+            }
+        };
         let mut conn = ServerConn {
             node: node.clone(),
             reader: FrameReader::new(r, DEFAULT_MAX_FRAME),
@@ -158,7 +180,7 @@ impl ServerConn {
     async fn send(&mut self, out: &BytesMut) -> Result<(), ServerError> {
         let node = self.node.name.clone();
         self.writer
-            .write_all(out)
+            .send_all(out)
             .await
             .map_err(|e| ServerError::Protocol {
                 node,
@@ -291,15 +313,20 @@ impl ServerConn {
 
     /// True if the server closed the socket or sent something unprompted while idle
     /// (e.g. a FATAL from `pg_terminate_backend`).
-    pub fn idle_socket_is_dead(&self) -> bool {
+    pub fn idle_socket_is_dead(&mut self) -> bool {
         if !self.reader.buffer().is_empty() {
             return true;
         }
         let mut probe = [0u8; 1];
-        // The reader owns the read half; peek through the underlying socket.
-        !matches!(
-            self.writer.as_ref().try_read(&mut probe),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
-        )
+        match &self.writer {
+            // The reader owns the read half; peek through the underlying socket.
+            crate::stream::SplitWriter::Plain(w) => !matches!(
+                w.as_ref().try_read(&mut probe),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+            ),
+            crate::stream::SplitWriter::Tls(_) => {
+                super::tls::idle_tls_is_dead(self.reader.get_mut())
+            }
+        }
     }
 }

@@ -28,7 +28,7 @@ pub trait ServerConnection: Send + Sized + 'static {
     /// How long ago it was made.
     fn age(&self) -> Duration;
     /// Whether an idle connection's socket has data or is closed (it should be silent).
-    fn idle_socket_is_dead(&self) -> bool;
+    fn idle_socket_is_dead(&mut self) -> bool;
 }
 
 impl ServerConnection for ServerConn {
@@ -44,7 +44,7 @@ impl ServerConnection for ServerConn {
     fn age(&self) -> Duration {
         ServerConn::age(self)
     }
-    fn idle_socket_is_dead(&self) -> bool {
+    fn idle_socket_is_dead(&mut self) -> bool {
         ServerConn::idle_socket_is_dead(self)
     }
 }

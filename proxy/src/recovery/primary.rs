@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres::{Client, Row};
 
 use crate::backend::pg::NodeInfo;
 
@@ -137,12 +137,9 @@ pub(crate) async fn control_client(
     if !node.password.is_empty() {
         config.password(&node.password);
     }
-    let (client, conn) = tokio::time::timeout(timeout, config.connect(NoTls))
+    let connect = crate::backend::tls::postgres::connect(node, config);
+    tokio::time::timeout(timeout, connect)
         .await
         .map_err(|_| format!("no answer within {timeout:?}"))?
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(client)
+        .map_err(|e| e.to_string())
 }

@@ -30,7 +30,7 @@ impl ServerConnection for MyConn {
     fn age(&self) -> Duration {
         MyConn::age(self)
     }
-    fn idle_socket_is_dead(&self) -> bool {
+    fn idle_socket_is_dead(&mut self) -> bool {
         MyConn::idle_socket_is_dead(self)
     }
 }

@@ -5,7 +5,6 @@
 use std::collections::VecDeque;
 
 use bytes::BytesMut;
-use tokio::io::AsyncWriteExt;
 
 use super::pump::{self, Entry, PumpEnd, Until};
 use super::session::{Bound, End, Session};
@@ -184,7 +183,7 @@ impl Session {
         let (sent_before, out_before) = (self.io.sent, self.io.out.len());
         let retryable =
             |s: &Session| s.bound.as_ref().is_some_and(|b| b.replica) && s.io.sent == sent_before;
-        if let Err(e) = bound.conn.writer.write_all(out).await {
+        if let Err(e) = bound.conn.writer.send_all(out).await {
             if retryable(self) {
                 return Ok(self.drop_for_retry(out_before, &e.to_string()));
             }

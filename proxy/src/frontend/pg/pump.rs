@@ -10,7 +10,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::AsyncWriteExt;
 
 use crate::backend::pg::ServerConn;
 use crate::frontend::client_stream::{ClientReader, ClientWriter};
@@ -305,7 +304,7 @@ async fn copy_in(server: &mut ServerConn, client: &mut ClientIo) -> Result<(), P
             | frontend::FLUSH => {}
             _ => return Err(PumpEnd::ClientGone),
         }
-        if let Err(e) = server.writer.write_all(frame.raw()).await {
+        if let Err(e) = server.writer.send_all(frame.raw()).await {
             return Err(PumpEnd::ServerLost(e.to_string()));
         }
         if tag == frontend::COPY_DONE || tag == frontend::COPY_FAIL {

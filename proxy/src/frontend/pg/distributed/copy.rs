@@ -6,7 +6,6 @@
 
 use bytes::{BufMut, BytesMut};
 use shardwire_router::{CopySplitter, SpreadAction};
-use tokio::io::AsyncWriteExt;
 
 use super::super::session::{Bound, End, Session};
 use super::spread::Tally;
@@ -238,7 +237,7 @@ fn put_copy_data(out: &mut BytesMut, data: &[u8]) {
 /// answer then reports the loss).
 async fn write_all(bound: &mut Bound, buffer: &mut BytesMut) {
     if !buffer.is_empty() {
-        if bound.conn.writer.write_all(buffer).await.is_err() {
+        if bound.conn.writer.send_all(buffer).await.is_err() {
             bound.conn.broken = true;
         }
         buffer.clear();
@@ -263,7 +262,7 @@ async fn start_copy(bound: &mut Bound, sql: &str) -> Result<Frame, Frame> {
             &format!("shardwire: lost the connection to shard {shard}"),
         )
     };
-    if bound.conn.writer.write_all(&out).await.is_err() {
+    if bound.conn.writer.send_all(&out).await.is_err() {
         bound.conn.broken = true;
         return Err(lost(bound.shard));
     }

@@ -262,10 +262,7 @@ impl Session {
     /// when it failed (the error is queued for the client).
     async fn execute_on(&mut self, bound: &mut Bound, request: &[u8], tally: &mut Tally) -> bool {
         let conn = &mut bound.conn;
-        if tokio::io::AsyncWriteExt::write_all(&mut conn.writer, request)
-            .await
-            .is_err()
-        {
+        if conn.writer.send_all(request).await.is_err() {
             conn.broken = true;
             self.error(
                 sqlstate::CONNECTION_FAILURE,

@@ -3,7 +3,6 @@
 //! socket fills and the server waits) instead of growing the proxy's memory.
 
 use bytes::Bytes;
-use tokio::io::AsyncWriteExt;
 
 use crate::backend::pool::{self, PooledConn};
 use crate::cancel::{self, ServerKey};
@@ -75,7 +74,7 @@ impl ShardStream {
     pub(crate) async fn send(&mut self, request: &[u8]) -> Result<(), ShardFailure> {
         let shard = self.shard;
         let conn = self.conn_mut()?;
-        if let Err(e) = conn.writer.write_all(request).await {
+        if let Err(e) = conn.writer.send_all(request).await {
             conn.broken = true;
             return Err(ShardFailure::Lost(format!(
                 "shardwire: lost the connection to shard {shard} ({}): {e}",

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::error::ConfigError;
 use crate::model::{Config, Database, ProxyConfig, Table, TableKind, User};
 use crate::node_addr::NodeAddr;
-use crate::words::{BackendTls, Protocol};
+use crate::words::BackendTls;
 
 type Result<T = ()> = std::result::Result<T, ConfigError>;
 
@@ -123,10 +123,6 @@ fn users(users: &[User], tls_configured: bool) -> Result {
 /// suggest TLS that is not happening.
 fn backend_tls(path: &str, db: &Database) -> Result {
     match (db.backend_tls, &db.backend_tls_ca) {
-        (BackendTls::VerifyFull, _) if db.protocol == Protocol::Mysql => Err(ConfigError::invalid(
-            format!("{path}.backend_tls"),
-            "TLS to MySQL backends is not supported yet (only protocol = \"postgres\")",
-        )),
         (BackendTls::VerifyFull, None) => Err(ConfigError::invalid(
             format!("{path}.backend_tls_ca"),
             "missing (backend_tls = \"verify-full\" checks backend certificates against it)",

@@ -234,7 +234,7 @@ fn tls_needs_both_cert_and_key() {
 }
 
 #[test]
-fn backend_tls_needs_a_ca_and_a_postgres_database() {
+fn backend_tls_needs_a_ca() {
     let backend = |lines: &str| {
         with(
             "backend_user = \"postgres\"\n",
@@ -258,12 +258,9 @@ fn backend_tls_needs_a_ca_and_a_postgres_database() {
     assert_eq!(config.databases[0].backend_tls, BackendTls::VerifyFull);
     let mysql = plus(SECOND_DATABASE).replace(
         "backend_user = \"root\"",
-        "backend_user = \"root\"\nbackend_tls = \"verify-full\"\nbackend_tls_ca = \"ca.pem\"",
+        "backend_user = \"root\"\nbackend_tls = \"verify-full\"",
     );
-    assert_error(
-        &mysql,
-        "databases[1].backend_tls: TLS to MySQL backends is not supported yet",
-    );
+    assert_error(&mysql, "databases[1].backend_tls_ca: missing");
 }
 
 #[test]

@@ -75,6 +75,7 @@ fn harness() -> &'static TlsHarness {
             let topo = Topology::builder()
                 .pg_shards(2)
                 .mysql_shards(2)
+                .mysql_tls(&pki.cert, &pki.key)
                 .fast(true)
                 .start()
                 .await
@@ -106,6 +107,10 @@ fn harness() -> &'static TlsHarness {
                 "\n[[databases]]\nname = \"shop\"\nprotocol = \"mysql\"\n\
                  backend_user = \"app\"\nbackend_password = \"app\"\n",
             );
+            toml.push_str(&format!(
+                "backend_tls = \"verify-full\"\nbackend_tls_ca = \"{}\"\n",
+                pki.ca.display()
+            ));
             for shard in topo.mysql_shards() {
                 shard.primary().execute(SCHEMA).await.unwrap();
                 toml.push_str(&shard.config_stanza(0));
@@ -359,6 +364,25 @@ async fn mariadb_verify_server_cert_connects_and_queries() {
         .await
         .unwrap();
     assert_eq!(on_shard.as_deref(), Some("mysql over tls"));
+}
+
+#[test]
+fn the_proxy_reaches_mariadb_shards_over_verified_tls() {
+    let h = harness();
+    // A plaintext client; the statement runs on a pooled shard connection.
+    let out = mariadb(
+        h,
+        "app",
+        "app",
+        &["--skip-ssl".to_string()],
+        "SHOW SESSION STATUS LIKE 'Ssl_version'",
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("Ssl_version\tTLSv1."),
+        "{stdout} / {}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -226,10 +226,38 @@ pub struct NodeArgs<'a> {
     pub fast: bool,
     /// OS identity.
     pub run_as: Option<RunAs>,
+    /// Certificate and key files (in the data directory) to serve TLS with.
+    pub tls: Option<(PathBuf, PathBuf)>,
     /// stdout/stderr log.
     pub log: &'a Path,
     /// Working directory.
     pub cwd: &'a Path,
+}
+
+/// Copies a PEM certificate and key into a node's data directory, readable by the
+/// server's user only; returns their paths for [`NodeArgs::tls`].
+pub fn install_tls(
+    data_dir: &Path,
+    cert: &Path,
+    key: &Path,
+    run_as: Option<RunAs>,
+) -> Result<(PathBuf, PathBuf)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut installed = Vec::new();
+    for (from, name) in [(cert, "server-cert.pem"), (key, "server-key.pem")] {
+        let to = data_dir.join(name);
+        std::fs::copy(from, &to).context(format!("copy {}", from.display()))?;
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))
+            .context(format!("chmod {}", to.display()))?;
+        if let Some(who) = run_as {
+            std::os::unix::fs::chown(&to, Some(who.uid), Some(who.gid))
+                .context(format!("chown {}", to.display()))?;
+        }
+        installed.push(to);
+    }
+    let key = installed.pop().unwrap_or_default();
+    let cert = installed.pop().unwrap_or_default();
+    Ok((cert, key))
 }
 
 /// The command line of a mariadbd node with binlog + GTID.
@@ -248,6 +276,12 @@ pub fn launch_spec(a: &NodeArgs<'_>) -> LaunchSpec {
     ]);
     if a.replica {
         args.push("--read-only=1".to_string());
+    }
+    if let Some((cert, key)) = &a.tls {
+        args.extend([
+            format!("--ssl-cert={}", cert.display()),
+            format!("--ssl-key={}", key.display()),
+        ]);
     }
     if a.fast {
         args.extend([

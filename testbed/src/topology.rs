@@ -23,6 +23,7 @@ pub struct TopologyBuilder {
     mysql_shards: usize,
     mysql_replicas: usize,
     fast: bool,
+    mysql_tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl TopologyBuilder {
@@ -57,6 +58,13 @@ impl TopologyBuilder {
         self
     }
 
+    /// MariaDB nodes serve TLS with this PEM certificate and key (copied into each data
+    /// directory, owned by the server's user). Off unless asked for.
+    pub fn mysql_tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.mysql_tls = Some((cert.into(), key.into()));
+        self
+    }
+
     /// Starts every node and waits until all accept connections and replication runs.
     pub async fn start(self) -> Result<Topology> {
         let began = Instant::now();
@@ -75,7 +83,8 @@ impl TopologyBuilder {
                 if self.mysql_shards == 0 {
                     return Ok(Vec::new());
                 }
-                let env = MyEnv::prepare(&dir, self.fast).await?;
+                let mut env = MyEnv::prepare(&dir, self.fast).await?;
+                env.tls = self.mysql_tls.clone();
                 try_join_all(
                     (0..self.mysql_shards).map(|i| env.start_shard(i, self.mysql_replicas)),
                 )
@@ -336,6 +345,8 @@ struct MyEnv<'a> {
     template: PathBuf,
     run_as: Option<RunAs>,
     fast: bool,
+    /// Certificate and key for `--ssl-cert`/`--ssl-key`.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl<'a> MyEnv<'a> {
@@ -349,6 +360,7 @@ impl<'a> MyEnv<'a> {
             template,
             run_as,
             fast,
+            tls: None,
         })
     }
 
@@ -384,9 +396,14 @@ impl<'a> MyEnv<'a> {
     async fn launch(&self, name: String, role: Role, server_id: u32) -> Result<Node> {
         let data = self.dir.join(&name);
         workdir::copy_tree(&self.template, &data).await?;
+        let tls = match &self.tls {
+            Some((cert, key)) => Some(mariadb::install_tls(&data, cert, key, self.run_as)?),
+            None => None,
+        };
         let port = ports::lease_port()?;
         let log = self.dir.join(format!("{name}.log"));
         let spec = mariadb::launch_spec(&mariadb::NodeArgs {
+            tls,
             programs: &self.programs,
             data_dir: &data,
             port: port.port(),

@@ -61,6 +61,11 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
         &self.inner
     }
 
+    /// The underlying reader, mutably (for probing an idle connection).
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
     /// The underlying reader, dropping whatever is buffered (callers check
     /// [`PacketReader::buffered`] first when that matters, as before a TLS upgrade).
     pub fn into_inner(self) -> R {

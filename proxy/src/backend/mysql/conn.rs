@@ -13,11 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use super::answer::{read_answer, Answer};
 use crate::backend::pg::{NodeInfo, ServerError};
+use crate::backend::tls::{ServerReader, ServerWriter};
 use crate::protocol::mysql::consts::{cap, com as command, status};
 use crate::protocol::mysql::handshake::{AuthSwitch, Greeting};
 use crate::protocol::mysql::read::ErrPacket;
@@ -61,8 +60,8 @@ pub struct MyConn {
     /// The node it belongs to.
     pub node: Arc<NodeInfo>,
     /// Packets from the server.
-    pub reader: PacketReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    pub reader: PacketReader<ServerReader>,
+    writer: ServerWriter,
     /// Capabilities in effect (ours ∩ the server's).
     pub capabilities: u32,
     /// The server's connection id (`KILL QUERY` target for cancellation).
@@ -89,9 +88,26 @@ pub struct MyConn {
 impl MyConn {
     /// Connects and logs in.
     pub async fn connect(node: Arc<NodeInfo>) -> Result<MyConn, ServerError> {
-        let (r, w) = crate::backend::connect_tcp(&node, CONNECT_TIMEOUT)
-            .await?
-            .into_split();
+        let tcp = crate::backend::connect_tcp(&node, CONNECT_TIMEOUT).await?;
+        let (r, w, greeting) = match &node.tls {
+            None => {
+                let (r, w) = crate::stream::plain(tcp);
+                (r, w, None)
+            }
+            Some(tls) => {
+                let (r, w, hello) =
+                    super::tls::negotiate(tls, tcp, CLIENT_CAPABILITIES, CONNECT_TIMEOUT)
+                        .await
+                        .map_err(|reason| {
+                            crate::metrics::backend_error(&node.name, "tls");
+                            ServerError::Connect {
+                                node: node.name.clone(),
+                                reason,
+                            }
+                        })?;
+                (r, w, Some(hello))
+            }
+        };
         let mut conn = MyConn {
             node: node.clone(),
             reader: PacketReader::new(r, MAX_SERVER_PACKET),
@@ -108,7 +124,7 @@ impl MyConn {
             broken: false,
             created: Instant::now(),
         };
-        tokio::time::timeout(CONNECT_TIMEOUT, conn.login())
+        tokio::time::timeout(CONNECT_TIMEOUT, conn.login(greeting))
             .await
             .map_err(|_| conn.protocol_err("login timed out"))??;
         Ok(conn)
@@ -128,8 +144,14 @@ impl MyConn {
             .map_err(|e| self.protocol_err(format!("during login: {e}")))
     }
 
-    async fn login(&mut self) -> Result<(), ServerError> {
-        let hello = self.next_packet().await?;
+    /// Logs in; `greeting`: the server's greeting when it was read before a TLS
+    /// handshake (the SSLRequest took sequence id 1).
+    async fn login(&mut self, greeting: Option<Packet>) -> Result<(), ServerError> {
+        let encrypted = greeting.is_some();
+        let hello = match greeting {
+            Some(hello) => hello,
+            None => self.next_packet().await?,
+        };
         if hello.payload().first() == Some(&0xFF) {
             let err = ErrPacket::parse(hello.payload())
                 .map_err(|e| self.protocol_err(format!("bad error packet: {}", e.0)))?;
@@ -140,6 +162,9 @@ impl MyConn {
         self.connection_id = handshake.connection_id;
         self.server_version = String::from_utf8_lossy(handshake.server_version).into_owned();
         self.capabilities = CLIENT_CAPABILITIES & handshake.capabilities;
+        if encrypted {
+            self.capabilities |= cap::SSL;
+        }
         for needed in [cap::PROTOCOL_41, cap::SECURE_CONNECTION, cap::PLUGIN_AUTH] {
             if self.capabilities & needed == 0 {
                 return Err(self.protocol_err(format!(
@@ -165,7 +190,8 @@ impl MyConn {
         payload.extend_from_slice(plugin.as_bytes());
         payload.extend_from_slice(&[0]);
         let mut out = BytesMut::new();
-        put_packet(&mut out, hello.seq().wrapping_add(1), &payload);
+        let seq = hello.seq().wrapping_add(if encrypted { 2 } else { 1 });
+        put_packet(&mut out, seq, &payload);
         self.write(&out).await?;
         self.finish_auth().await?;
         // Session tracking of the last GTID: positions for read-your-writes without a
@@ -206,11 +232,21 @@ impl MyConn {
                 Some(0x01) => match payload.get(1) {
                     // caching_sha2_password: fast authentication succeeded, OK follows.
                     Some(0x03) => {}
+                    // Full authentication: inside TLS the password goes in clear
+                    // (MySQL 8 backends; MariaDB has no caching_sha2 on the server).
+                    Some(0x04) if self.writer.is_tls() => {
+                        let mut password = self.node.password.as_bytes().to_vec();
+                        password.push(0);
+                        let mut out = BytesMut::new();
+                        put_packet(&mut out, seq, &password);
+                        self.write(&out).await?;
+                    }
                     _ => {
                         return Err(self.protocol_err(
                             "the server asks for full caching_sha2_password authentication, \
-                             which needs TLS: give the backend user mysql_native_password \
-                             or log it in once from a TLS client",
+                             which needs TLS: set backend_tls = \"verify-full\", give the \
+                             backend user mysql_native_password, or log it in once from a \
+                             TLS client",
                         ))
                     }
                 },
@@ -283,12 +319,12 @@ impl MyConn {
                 payload[1..].copy_from_slice(&id.to_le_bytes());
                 put_packet(&mut closes, 0, &payload);
             }
-            if let Err(e) = self.writer.write_all(&closes).await {
+            if let Err(e) = self.writer.send_all(&closes).await {
                 self.broken = true;
                 return Err(self.protocol_err(format!("write failed: {e}")));
             }
         }
-        if let Err(e) = self.writer.write_all(bytes).await {
+        if let Err(e) = self.writer.send_all(bytes).await {
             self.broken = true;
             return Err(self.protocol_err(format!("write failed: {e}")));
         }
@@ -362,14 +398,19 @@ impl MyConn {
     }
 
     /// Whether an idle connection's socket has data or is closed (it should be silent).
-    pub fn idle_socket_is_dead(&self) -> bool {
+    pub fn idle_socket_is_dead(&mut self) -> bool {
         if !self.reader.buffered().is_empty() {
             return true;
         }
         let mut probe = [0u8; 1];
-        !matches!(
-            self.writer.as_ref().try_read(&mut probe),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
-        )
+        match &self.writer {
+            crate::stream::SplitWriter::Plain(w) => !matches!(
+                w.as_ref().try_read(&mut probe),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+            ),
+            crate::stream::SplitWriter::Tls(_) => {
+                crate::backend::tls::idle_tls_is_dead(self.reader.get_mut())
+            }
+        }
     }
 }

@@ -100,7 +100,7 @@ pub(super) async fn login(
             let mut out = BytesMut::new();
             let mut seq = seq;
             build::error(&mut out, &mut seq, cap::PROTOCOL_41, code, &message);
-            let _ = writer.write_all(&out).await;
+            let _ = writer.send_all(&out).await;
             let _ = writer.shutdown().await;
             return None;
         }

@@ -87,7 +87,9 @@ pub fn backend_error_kind(e: &std::io::Error) -> &'static str {
 /// Shows a node's failure counters at 0 from the start, so alerts and dashboards see a
 /// series before the first failure.
 pub fn backend_errors_at_zero(node: &str) {
-    for kind in ["timeout", "reset", "refused", "other"] {
+    // "tls": a backend_tls handshake or certificate check failed (e.g. an expired
+    // certificate), worth its own alert.
+    for kind in ["timeout", "reset", "refused", "tls", "other"] {
         metrics::counter!(BACKEND_ERRORS, "node" => node.to_string(), "kind" => kind).increment(0);
     }
 }

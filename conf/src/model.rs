@@ -76,6 +76,10 @@ pub struct ProxyConfig {
     /// Requests taking longer are logged (at `warn`, statement text with its literals
     /// replaced by placeholders); 0 disables the slow-query log (default 1s).
     pub slow_query_threshold: Duration,
+    /// Runtime worker threads; `None` means one per CPU core. Set it lower when the proxy
+    /// shares its machine with the databases or the load generator: idle workers of a
+    /// work-stealing runtime wake each other and spin looking for work.
+    pub workers: Option<u32>,
 }
 
 impl Default for ProxyConfig {
@@ -98,6 +102,7 @@ impl Default for ProxyConfig {
             pool_timeout: Duration::from_secs(5),
             auth_method: AuthMethod::default(),
             slow_query_threshold: Duration::from_secs(1),
+            workers: None,
         }
     }
 }

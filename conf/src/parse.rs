@@ -32,6 +32,7 @@ const PROXY_KEYS: &[&str] = &[
     "pool_timeout",
     "auth_method",
     "slow_query_threshold",
+    "workers",
 ];
 const USER_KEYS: &[&str] = &[
     "name",
@@ -114,6 +115,7 @@ fn proxy(s: &Section) -> Result<ProxyConfig> {
         auth_method: s
             .opt_parsed("auth_method", str::parse::<AuthMethod>)?
             .unwrap_or(default.auth_method),
+        workers: s.opt_u32("workers")?,
     })
 }
 

@@ -49,6 +49,12 @@ fn proxy(proxy: &ProxyConfig) -> Result {
             "must be at least 1 (omit it for no limit)",
         );
     }
+    if proxy.workers == Some(0) {
+        return err(
+            "workers",
+            "must be at least 1 (omit it for one per CPU core)",
+        );
+    }
     match (&proxy.tls_cert, &proxy.tls_key) {
         (Some(_), None) => return err("tls_key", "missing (tls_cert is set; TLS needs both)"),
         (None, Some(_)) => return err("tls_cert", "missing (tls_key is set; TLS needs both)"),

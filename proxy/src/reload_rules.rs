@@ -113,6 +113,9 @@ pub fn check(old: &Config, new: &Config) -> Result<Vec<String>, String> {
             ));
         }
     }
+    if old.proxy.workers != new.proxy.workers {
+        notes.push("proxy.workers: the runtime's threads change only at restart".to_string());
+    }
     Ok(notes)
 }
 

@@ -428,7 +428,11 @@ impl Session {
             }
         }
         if let Some(bound) = &mut self.bound {
-            bound.conn.applied = self.params.pairs().to_vec();
+            // Compared first: this runs after every statement, and a clone per statement
+            // was the largest allocation on the pgbench path.
+            if bound.conn.applied.as_slice() != self.params.pairs() {
+                bound.conn.applied.clone_from(&self.params.pairs().to_vec());
+            }
         }
     }
 }

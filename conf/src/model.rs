@@ -80,6 +80,20 @@ pub struct ProxyConfig {
     /// shares its machine with the databases or the load generator: idle workers of a
     /// work-stealing runtime wake each other and spin looking for work.
     pub workers: Option<u32>,
+    /// A client must finish the startup and authentication within this (default 60s, as
+    /// PostgreSQL's `authentication_timeout` and PgBouncer's `client_login_timeout`):
+    /// a slow or silent client cannot hold a connection slot open.
+    pub client_login_timeout: Duration,
+    /// A client idle this long outside a transaction is disconnected (0: never, the
+    /// default).
+    pub client_idle_timeout: Duration,
+    /// A client idle this long inside a transaction has it rolled back and is
+    /// disconnected (0: never, the default), so it cannot hold locks and a server
+    /// connection forever.
+    pub idle_transaction_timeout: Duration,
+    /// Largest message a client may send, in bytes (default 64 MiB); a longer one ends
+    /// the connection with an error. MySQL commands are capped at one packet (16 MiB).
+    pub max_message_size: u32,
 }
 
 impl Default for ProxyConfig {
@@ -103,6 +117,10 @@ impl Default for ProxyConfig {
             auth_method: AuthMethod::default(),
             slow_query_threshold: Duration::from_secs(1),
             workers: None,
+            client_login_timeout: Duration::from_secs(60),
+            client_idle_timeout: Duration::ZERO,
+            idle_transaction_timeout: Duration::ZERO,
+            max_message_size: 64 << 20,
         }
     }
 }
@@ -124,6 +142,8 @@ pub struct User {
     /// The MySQL frontend's auth plugin for this user (default `mysql_native_password`;
     /// a user with only a SCRAM verifier always uses `caching_sha2_password`).
     pub mysql_auth: MysqlAuth,
+    /// Most concurrent connections this user may have on the proxy; `None`: no limit.
+    pub max_connections: Option<u32>,
 }
 
 impl fmt::Debug for User {
@@ -137,6 +157,8 @@ impl fmt::Debug for User {
             )
             .field("admin", &self.admin)
             .field("read_consistency", &self.read_consistency)
+            .field("mysql_auth", &self.mysql_auth)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }

@@ -33,6 +33,10 @@ const PROXY_KEYS: &[&str] = &[
     "auth_method",
     "slow_query_threshold",
     "workers",
+    "client_login_timeout",
+    "client_idle_timeout",
+    "idle_transaction_timeout",
+    "max_message_size",
 ];
 const USER_KEYS: &[&str] = &[
     "name",
@@ -41,6 +45,7 @@ const USER_KEYS: &[&str] = &[
     "admin",
     "mysql_auth",
     "read_consistency",
+    "max_connections",
 ];
 const DATABASE_KEYS: &[&str] = &[
     "name",
@@ -116,6 +121,18 @@ fn proxy(s: &Section) -> Result<ProxyConfig> {
             .opt_parsed("auth_method", str::parse::<AuthMethod>)?
             .unwrap_or(default.auth_method),
         workers: s.opt_u32("workers")?,
+        client_login_timeout: s
+            .opt_duration("client_login_timeout")?
+            .unwrap_or(default.client_login_timeout),
+        client_idle_timeout: s
+            .opt_duration("client_idle_timeout")?
+            .unwrap_or(default.client_idle_timeout),
+        idle_transaction_timeout: s
+            .opt_duration("idle_transaction_timeout")?
+            .unwrap_or(default.idle_transaction_timeout),
+        max_message_size: s
+            .opt_u32("max_message_size")?
+            .unwrap_or(default.max_message_size),
     })
 }
 
@@ -136,6 +153,7 @@ fn user(s: &Section) -> Result<User> {
         mysql_auth: s
             .opt_parsed("mysql_auth", str::parse::<MysqlAuth>)?
             .unwrap_or(MysqlAuth::NativePassword),
+        max_connections: s.opt_u32("max_connections")?,
     })
 }
 

@@ -14,6 +14,7 @@ use crate::backend::mysql::conn::MyConn;
 use crate::backend::pg::{NodeInfo, ServerConn};
 use crate::backend::pool::NodePool;
 use crate::backend::pool::ServerConnection;
+use crate::frontend::limits::IdleLimits;
 use crate::frontend::pg::statements::StatementRegistry;
 use crate::frontend::slow_query::RequestLog;
 use crate::monitor::ShardMonitor;
@@ -49,6 +50,8 @@ pub struct DatabaseRuntime {
     pub transaction_lock_timeout_ms: u128,
     /// Request durations and the slow-query log.
     pub requests: RequestLog,
+    /// How long its clients may stay idle.
+    pub idle_limits: IdleLimits,
 }
 
 impl DatabaseRuntime {
@@ -160,6 +163,8 @@ pub struct MyDatabaseRuntime {
     pub transaction_lock_timeout_secs: u64,
     /// Request durations and the slow-query log.
     pub requests: RequestLog,
+    /// How long its clients may stay idle.
+    pub idle_limits: IdleLimits,
 }
 
 impl UserRuntime {
@@ -194,6 +199,7 @@ impl MyDatabaseRuntime {
                 d => d.as_secs_f64().ceil().max(1.0) as u64,
             },
             requests: RequestLog::new(&db.name, config.proxy.slow_query_threshold),
+            idle_limits: IdleLimits::of(&config.proxy),
         }
     }
 
@@ -216,6 +222,8 @@ pub struct UserRuntime {
     pub mysql: crate::auth::mysql::MysqlCredentials,
     /// The MySQL auth plugin configured for the user.
     pub mysql_auth: shardwire_conf::MysqlAuth,
+    /// Most concurrent connections of this user (`users.max_connections`).
+    pub max_connections: Option<u32>,
 }
 
 /// Everything sessions need, built from a [`Config`].
@@ -265,6 +273,7 @@ impl Cluster {
                 ),
                 transaction_lock_timeout_ms: config.proxy.transaction_lock_timeout.as_millis(),
                 requests: RequestLog::new(&db.name, config.proxy.slow_query_threshold),
+                idle_limits: IdleLimits::of(&config.proxy),
             };
             databases.insert(db.name.clone(), Arc::new(runtime));
         }
@@ -291,6 +300,7 @@ impl Cluster {
                     admin: user.admin,
                     mysql: crate::auth::mysql::MysqlCredentials::from_credentials(&credentials),
                     mysql_auth: user.mysql_auth,
+                    max_connections: user.max_connections,
                     credentials,
                 }),
             );

@@ -64,6 +64,9 @@ pub async fn start_with_source(
     source: Option<PathBuf>,
 ) -> Result<ProxyHandle, String> {
     crate::fd_limit::raise(&config);
+    if let Some(path) = &source {
+        crate::config_secrets::warn_if_exposed(path, &config);
+    }
     // Metric handles made before the recorder exists would count into nothing.
     if let Some(addr) = config.proxy.admin_listen {
         crate::metrics::install(addr)?;

@@ -53,6 +53,7 @@ fn user(name: &str, password: Option<&str>, scram: Option<&str>) -> User {
         admin: false,
         read_consistency: None,
         mysql_auth: shardwire_conf::MysqlAuth::NativePassword,
+        max_connections: None,
     }
 }
 

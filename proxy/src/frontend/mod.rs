@@ -1,6 +1,7 @@
 //! Client-facing protocol front ends. Each turns its protocol's frames into router calls
 //! and backend traffic.
 
+pub mod limits;
 pub mod mysql;
 pub mod pg;
 pub mod replica_choice;

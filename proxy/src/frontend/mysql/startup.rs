@@ -4,7 +4,6 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
@@ -24,14 +23,12 @@ use crate::protocol::mysql_stream::{put_packet, PacketReader, ReadError};
 
 /// Largest command a client may send: just under 16 MiB, so that a command never spans
 /// packets (the proxy does not reassemble them) and a client announcing a 16 MiB packet
-/// is refused at its header, before anything is buffered.
+/// is refused at its header, before anything is buffered. `proxy.max_message_size` may
+/// lower it.
 pub const MAX_CLIENT_PACKET: usize = 0xFF_FFFF - 1;
 
 /// Largest packet during login (handshake responses and auth data are small).
-const MAX_LOGIN_PACKET: usize = 16 * 1024;
-
-/// How long a client has to log in.
-const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
+pub const MAX_LOGIN_PACKET: usize = 16 * 1024;
 
 /// What the proxy tells clients it is. The `5.5.5-` prefix is how MariaDB servers
 /// announce themselves to clients that still parse the version as MySQL's, and
@@ -66,7 +63,7 @@ pub(super) async fn login(
     mut reader: PacketReader<OwnedReadHalf>,
     mut writer: OwnedWriteHalf,
     live: Arc<crate::live::LiveCluster>,
-    client_entry: Arc<crate::clients::ClientEntry>,
+    client: &crate::clients::ClientGuard,
 ) -> Option<Session> {
     // The generation first: a reload during the login then shows as newer than the
     // cluster the login used, and the session moves on at its first command.
@@ -74,14 +71,17 @@ pub(super) async fn login(
     let cluster = live.load();
     let connection_id = next_connection_id();
     reader.set_limit(MAX_LOGIN_PACKET);
+    let proxy = &cluster.config.proxy;
+    let login_timeout = proxy.client_login_timeout;
+    let max_packet = MAX_CLIENT_PACKET.min(proxy.max_message_size as usize);
     let outcome = tokio::time::timeout(
-        LOGIN_TIMEOUT,
-        exchange(&mut reader, &mut writer, &cluster, connection_id),
+        login_timeout,
+        exchange(&mut reader, &mut writer, &cluster, connection_id, client),
     )
     .await;
     let (caps, db, user) = match outcome {
         Ok(Ok(accepted)) => {
-            reader.set_limit(MAX_CLIENT_PACKET);
+            reader.set_limit(max_packet);
             accepted
         }
         Ok(Err((seq, code, message))) => {
@@ -94,7 +94,10 @@ pub(super) async fn login(
             return None;
         }
         Err(_) => {
-            tracing::debug!("MySQL login timed out");
+            // As MySQL at its connect_timeout: the connection just closes (a client that
+            // is mid-handshake could not read an error packet anyway).
+            tracing::debug!(timeout = ?login_timeout, "MySQL login timed out");
+            let _ = writer.shutdown().await;
             return None;
         }
     };
@@ -104,7 +107,7 @@ pub(super) async fn login(
         writer,
         caps,
         (live, generation),
-        client_entry,
+        client.entry.clone(),
         db,
         user,
         connection_id,
@@ -123,6 +126,7 @@ async fn exchange(
     writer: &mut OwnedWriteHalf,
     cluster: &Arc<Cluster>,
     connection_id: u32,
+    client: &crate::clients::ClientGuard,
 ) -> Result<Accepted, Refusal> {
     let salt = Salt::random();
     let mut out = BytesMut::with_capacity(256);
@@ -255,6 +259,17 @@ async fn exchange(
             }
         }
     };
+    if let Err(max) = client.admit(&user.name, &db.config.name, user.max_connections) {
+        return Err((
+            seq,
+            errcode::ER_TOO_MANY_USER_CONNECTIONS,
+            format!(
+                "User {} already has more than 'max_user_connections' active connections \
+                 (shardwire users.max_connections = {max})",
+                user.name
+            ),
+        ));
+    }
     let ok = OkPacket {
         status: status::AUTOCOMMIT,
         ..OkPacket::default()

@@ -151,7 +151,15 @@ impl Session {
     /// Serves the client until it leaves.
     pub async fn run(mut self) {
         loop {
-            let frame = match self.io.reader.next_frame().await {
+            let limit = self.db.idle_limits.applying(self.in_transaction());
+            let next = crate::frontend::limits::next_request(limit, self.io.reader.next_frame());
+            let Ok(next) = next.await else {
+                if let Some(limit) = limit {
+                    self.idle_timeout(limit).await;
+                }
+                break;
+            };
+            let frame = match next {
                 Ok(Some(frame)) => frame,
                 Ok(None) => break,
                 Err(FrameError::Io(_)) | Err(FrameError::Truncated) => break,
@@ -225,6 +233,26 @@ impl Session {
             }
         }
         self.finish();
+    }
+
+    /// The client sat idle past `limit`: tell it why the connection ends, as PostgreSQL
+    /// does at its own idle timeouts. Leaving the loop then rolls back an open
+    /// transaction (its server connections are closed, never pooled mid-transaction).
+    async fn idle_timeout(&mut self, limit: crate::frontend::limits::IdleLimit) {
+        use crate::frontend::limits::{spelled, IdleLimit};
+        let (code, what) = match limit {
+            IdleLimit::Idle(_) => (sqlstate::IDLE_SESSION_TIMEOUT, "idle-session"),
+            IdleLimit::InTransaction(_) => {
+                (sqlstate::IDLE_IN_TRANSACTION_TIMEOUT, "idle-in-transaction")
+            }
+        };
+        let message = format!(
+            "terminating connection due to {what} timeout (shardwire {} = {})",
+            limit.key(),
+            spelled(limit.duration())
+        );
+        tracing::info!(user = %self.user.name, limit = limit.key(), "client idle past its limit; disconnecting");
+        self.fatal(code, &message).await;
     }
 
     /// Between transactions, moves to the cluster of the latest reload (if the database is

@@ -91,6 +91,10 @@ pub struct ProxyConfig {
     /// disconnected (0: never, the default), so it cannot hold locks and a server
     /// connection forever.
     pub idle_transaction_timeout: Duration,
+    /// A request running longer than this is canceled on its servers (0: never, the
+    /// default): PostgreSQL answers 57014, MariaDB 1317 (or 1 from an interrupted
+    /// `SLEEP`).
+    pub query_timeout: Duration,
     /// Largest message a client may send, in bytes (default 64 MiB); a longer one ends
     /// the connection with an error. MySQL commands are capped at one packet (16 MiB).
     pub max_message_size: u32,
@@ -120,6 +124,7 @@ impl Default for ProxyConfig {
             client_login_timeout: Duration::from_secs(60),
             client_idle_timeout: Duration::ZERO,
             idle_transaction_timeout: Duration::ZERO,
+            query_timeout: Duration::ZERO,
             max_message_size: 64 << 20,
         }
     }

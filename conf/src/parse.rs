@@ -36,6 +36,7 @@ const PROXY_KEYS: &[&str] = &[
     "client_login_timeout",
     "client_idle_timeout",
     "idle_transaction_timeout",
+    "query_timeout",
     "max_message_size",
 ];
 const USER_KEYS: &[&str] = &[
@@ -130,6 +131,9 @@ fn proxy(s: &Section) -> Result<ProxyConfig> {
         idle_transaction_timeout: s
             .opt_duration("idle_transaction_timeout")?
             .unwrap_or(default.idle_transaction_timeout),
+        query_timeout: s
+            .opt_duration("query_timeout")?
+            .unwrap_or(default.query_timeout),
         max_message_size: s
             .opt_u32("max_message_size")?
             .unwrap_or(default.max_message_size),

@@ -357,3 +357,58 @@ async fn my_a_command_past_max_message_size_gets_1153_and_others_go_on() {
     assert!(e.to_string().contains("65536"), "{e}");
     other.query_drop("SELECT 1").await.unwrap();
 }
+
+#[tokio::test]
+async fn pg_query_timeout_cancels_a_long_statement_and_the_session_goes_on() {
+    let h = pg();
+    let proxy = proxy_with(&h.config_toml, "query_timeout = \"500ms\"", "").await;
+    let port = proxy.postgres_addr.unwrap().port();
+    let client = pg_client(port).await.unwrap();
+    let other = pg_client(port).await.unwrap();
+    let started = Instant::now();
+    let e = client
+        .simple_query("SELECT pg_sleep(10)")
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    let db = e.as_db_error().expect("an error from the server");
+    assert_eq!(db.code().code(), "57014", "{}", db.message());
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(5),
+        "stopped after {took:?}"
+    );
+    // Quick statements are untouched, on this session and others.
+    client.simple_query("SELECT 1").await.unwrap();
+    other.query("SELECT $1::int", &[&5]).await.unwrap();
+    // The extended protocol is watched too.
+    let e = client
+        .query("SELECT pg_sleep($1)", &[&10.0f64])
+        .await
+        .unwrap_err();
+    assert_eq!(e.as_db_error().map(|d| d.code().code()), Some("57014"));
+    client.simple_query("SELECT 1").await.unwrap();
+}
+
+#[tokio::test]
+async fn my_query_timeout_kills_a_long_statement_and_the_session_goes_on() {
+    use mysql_async::prelude::Queryable;
+    let h = my();
+    let proxy = proxy_with(&h.config_toml, "query_timeout = \"500ms\"", "").await;
+    let port = proxy.mysql_addr.unwrap().port();
+    let mut conn = mysql_async::Conn::new(my_opts(port)).await.unwrap();
+    let started = Instant::now();
+    // An interrupted SLEEP answers 1 instead of 0 (MariaDB); a heavier statement gets
+    // error 1317. Either way it stops at the limit instead of running 10 s.
+    let slept: Result<Vec<u64>, _> = conn.query("SELECT SLEEP(10)").await;
+    let took = started.elapsed();
+    match slept {
+        Ok(v) => assert_eq!(v, [1], "SLEEP was not interrupted"),
+        Err(e) => assert_eq!(my_code(&e), 1317, "{e}"),
+    }
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(5),
+        "stopped after {took:?}"
+    );
+    let one: Vec<u64> = conn.query("SELECT 1").await.unwrap();
+    assert_eq!(one, [1]);
+}

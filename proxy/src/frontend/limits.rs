@@ -1,7 +1,7 @@
 //! Time limits on client connections, shared by both frontends: how long a login may
-//! take and how long a logged-in client may stay silent, inside or outside a
-//! transaction (`[proxy]` `client_login_timeout`, `client_idle_timeout`,
-//! `idle_transaction_timeout`).
+//! take, how long a logged-in client may stay silent, inside or outside a transaction,
+//! and how long one request may run (`[proxy]` `client_login_timeout`,
+//! `client_idle_timeout`, `idle_transaction_timeout`, `query_timeout`).
 
 use std::future::Future;
 use std::time::Duration;
@@ -15,6 +15,8 @@ pub struct IdleLimits {
     pub idle: Option<Duration>,
     /// Inside a transaction; `None`: no limit.
     pub in_transaction: Option<Duration>,
+    /// How long one request may run; `None`: no limit.
+    pub query: Option<Duration>,
 }
 
 /// Which idle limit a client ran into.
@@ -33,6 +35,7 @@ impl IdleLimits {
         IdleLimits {
             idle: limit(proxy.client_idle_timeout),
             in_transaction: limit(proxy.idle_transaction_timeout),
+            query: limit(proxy.query_timeout),
         }
     }
 
@@ -74,6 +77,32 @@ pub async fn next_request<T>(
         Some(limit) => tokio::time::timeout(limit.duration(), read)
             .await
             .map_err(|_| limit),
+    }
+}
+
+/// Runs `request`; with `Some((limit, cancel))`, if it is still running after `limit`,
+/// `cancel` is started beside it (it interrupts the statement on its servers, which then
+/// answer with an error the request forwards) and the request is awaited to its end, so
+/// the client always gets a complete answer. Without a limit no timer is armed.
+pub async fn with_query_timeout<T, F, C>(
+    watch: Option<(Duration, F)>,
+    request: impl Future<Output = T>,
+) -> T
+where
+    F: FnOnce() -> C,
+    C: Future<Output = ()> + Send + 'static,
+{
+    let Some((limit, cancel)) = watch else {
+        return request.await;
+    };
+    let mut request = std::pin::pin!(request);
+    tokio::select! {
+        out = &mut request => out,
+        _ = tokio::time::sleep(limit) => {
+            // Spawned: the request keeps reading the server's answer meanwhile.
+            tokio::spawn(cancel());
+            request.await
+        }
     }
 }
 
@@ -119,6 +148,28 @@ mod tests {
         let prompt = next_request(limit, async { 7 }).await;
         assert_eq!(prompt, Ok(7));
         assert_eq!(next_request(None, async { 8 }).await, Ok(8));
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_is_canceled_and_still_awaited_to_its_end() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let canceled = Arc::new(AtomicBool::new(false));
+        let flag = canceled.clone();
+        let slow = async {
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            "answered"
+        };
+        let cancel = move || async move { flag.store(true, Ordering::SeqCst) };
+        let out = with_query_timeout(Some((Duration::from_millis(10), cancel)), slow).await;
+        assert_eq!(out, "answered");
+        assert!(canceled.load(Ordering::SeqCst));
+        let quick_flag = Arc::new(AtomicBool::new(false));
+        let flag = quick_flag.clone();
+        let cancel = move || async move { flag.store(true, Ordering::SeqCst) };
+        let out = with_query_timeout(Some((Duration::from_secs(5), cancel)), async { 1 }).await;
+        assert_eq!(out, 1);
+        assert!(!quick_flag.load(Ordering::SeqCst));
     }
 
     #[test]

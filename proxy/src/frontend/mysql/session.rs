@@ -207,7 +207,9 @@ pub async fn serve_client(stream: TcpStream, live: Arc<LiveCluster>, client: &Cl
             .requests
             .logs_slow_requests()
             .then(|| packet.clone());
-        let stop = session.command(packet).await;
+        let watch = session.query_watch();
+        let request = session.command(packet);
+        let stop = crate::frontend::limits::with_query_timeout(watch, request).await;
         if session.flush().await.is_err() {
             break;
         }
@@ -240,6 +242,28 @@ impl Session {
         tracing::info!(user = %self.user.name, limit = limit.key(), "client idle past its limit; disconnecting");
         reply::err(self, 1, errcode::ER_CLIENT_INTERACTION_TIMEOUT, &message);
         let _ = self.flush().await;
+    }
+
+    /// With `query_timeout` set: the limit, and the `KILL QUERY` sent for a command that
+    /// outlives it (to the node running its statement, looked up when the limit passes).
+    fn query_watch(
+        &self,
+    ) -> Option<(
+        std::time::Duration,
+        impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    )> {
+        let limit = self.db.idle_limits.query?;
+        let running = self.running.running.clone();
+        let user = self.user.clone();
+        Some((limit, move || {
+            Box::pin(async move {
+                let now = running.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                tracing::warn!(user = %user.name, ?limit, "query_timeout: killing a statement on its server");
+                if let Err(e) = super::cancel::kill_running(now).await {
+                    tracing::warn!(error = %e, "query_timeout: the kill failed");
+                }
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        }))
     }
 
     /// Answers one command; `Some` ends the session.

@@ -22,11 +22,15 @@ use crate::cancel::CancelSlot;
 use crate::clients::{ClientEntry, ClientState};
 use crate::cluster::{DatabaseRuntime, UserRuntime};
 use crate::consistency::SessionToken;
+use crate::frontend::limits::with_query_timeout;
 use crate::live::LiveCluster;
 use crate::protocol::pg::build::{self, Severity};
 use crate::protocol::pg::frame::{Frame, FrameError};
 use crate::protocol::pg::sqlstate;
 use crate::protocol::pg::tag::{frontend, txn_status};
+
+/// The cancel `query_timeout` starts (boxed: its future is named in a return type).
+type BoxedCancel = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// Most extended-protocol messages buffered before a Sync.
 const MAX_BATCH: usize = 100_000;
@@ -175,7 +179,8 @@ impl Session {
                     let started = self.request_started();
                     // Kept (a reference-counted copy) only for the slow-query log.
                     let query = self.db.requests.logs_slow_requests().then(|| frame.clone());
-                    let step = self.simple_query(frame).await;
+                    let watch = self.query_watch();
+                    let step = with_query_timeout(watch, self.simple_query(frame)).await;
                     self.request_done(started, || {
                         let query = query?;
                         let body = query.body();
@@ -203,7 +208,8 @@ impl Session {
                 frontend::SYNC | frontend::FLUSH => {
                     self.batch.push(frame);
                     let started = self.request_started();
-                    let step = self.run_batch().await;
+                    let watch = self.query_watch();
+                    let step = with_query_timeout(watch, self.run_batch()).await;
                     let last = self.last_bound.take();
                     self.request_done(started, || last.map(|s| s.sql.to_string()));
                     step
@@ -233,6 +239,21 @@ impl Session {
             }
         }
         self.finish();
+    }
+
+    /// With `query_timeout` set: the limit, and what runs when a request outlives it —
+    /// a cancel to every server running the client's statement (one, or each shard of a
+    /// scattered read). Nothing is cloned when no limit is set.
+    fn query_watch(&self) -> Option<(std::time::Duration, impl FnOnce() -> BoxedCancel)> {
+        let limit = self.db.idle_limits.query?;
+        let slot = self.cancel.clone();
+        let user = self.user.clone();
+        Some((limit, move || -> BoxedCancel {
+            Box::pin(async move {
+                tracing::warn!(user = %user.name, ?limit, "query_timeout: canceling a request on its servers");
+                slot.cancel_running().await;
+            })
+        }))
     }
 
     /// The client sat idle past `limit`: tell it why the connection ends, as PostgreSQL

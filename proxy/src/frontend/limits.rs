@@ -80,6 +80,9 @@ pub async fn next_request<T>(
     }
 }
 
+/// The cancel a `query_timeout` starts (boxed: sessions name it in a return type).
+pub type BoxedCancel = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// Runs `request`; with `Some((limit, cancel))`, if it is still running after `limit`,
 /// `cancel` is started beside it (it interrupts the statement on its servers, which then
 /// answer with an error the request forwards) and the request is awaited to its end, so

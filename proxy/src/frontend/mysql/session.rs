@@ -250,7 +250,7 @@ impl Session {
         &self,
     ) -> Option<(
         std::time::Duration,
-        impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+        impl FnOnce() -> crate::frontend::limits::BoxedCancel,
     )> {
         let limit = self.db.idle_limits.query?;
         let running = self.running.running.clone();
@@ -262,7 +262,7 @@ impl Session {
                 if let Err(e) = super::cancel::kill_running(now).await {
                     tracing::warn!(error = %e, "query_timeout: the kill failed");
                 }
-            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+            }) as crate::frontend::limits::BoxedCancel
         }))
     }
 

@@ -22,15 +22,12 @@ use crate::cancel::CancelSlot;
 use crate::clients::{ClientEntry, ClientState};
 use crate::cluster::{DatabaseRuntime, UserRuntime};
 use crate::consistency::SessionToken;
-use crate::frontend::limits::with_query_timeout;
+use crate::frontend::limits::{with_query_timeout, BoxedCancel};
 use crate::live::LiveCluster;
 use crate::protocol::pg::build::{self, Severity};
 use crate::protocol::pg::frame::{Frame, FrameError};
 use crate::protocol::pg::sqlstate;
 use crate::protocol::pg::tag::{frontend, txn_status};
-
-/// The cancel `query_timeout` starts (boxed: its future is named in a return type).
-type BoxedCancel = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// Most extended-protocol messages buffered before a Sync.
 const MAX_BATCH: usize = 100_000;

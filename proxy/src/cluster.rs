@@ -32,6 +32,17 @@ pub struct ShardRuntime<C: ServerConnection = ServerConn> {
     pub monitor: Arc<ShardMonitor>,
 }
 
+/// Where a statement that any shard may run goes (no table, or only reference tables:
+/// `SELECT 1`, `SELECT @@max_allowed_packet`, `SHOW TIMEZONE`): the first shard whose
+/// primary the monitor last saw up, so such statements — which connectors send at
+/// connect — keep working while shard 0 is down; shard 0 when none is.
+pub fn any_shard<C: ServerConnection>(shards: &[ShardRuntime<C>]) -> u32 {
+    shards
+        .iter()
+        .find(|s| s.monitor.view().primary.healthy)
+        .map_or(0, |s| s.index)
+}
+
 /// One logical database at run time.
 #[derive(Debug)]
 pub struct DatabaseRuntime {

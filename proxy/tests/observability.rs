@@ -419,7 +419,10 @@ async fn statements_any_shard_may_run_go_to_a_live_shard_while_shard_zero_is_dow
     primary.restart().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while up(&bed.metrics().await) != 1.0 {
-        assert!(Instant::now() < deadline, "{node} not back up after restart");
+        assert!(
+            Instant::now() < deadline,
+            "{node} not back up after restart"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     bed.topo.pg_shards()[0]

@@ -13,6 +13,10 @@ ROUNDS=${1:-3}
 SECONDS_PER_RUN=${2:-15}
 CLIENTS=${3:-16}
 SCALE=${SCALE:-10}
+# Runtime threads of the proxy (proxy.workers). PgBouncer is one thread; on this 2-core
+# machine, shared with PostgreSQL and pgbench, one worker is the fair and faster setting.
+# SW_WORKERS=0 leaves the default (one per core).
+SW_WORKERS=${SW_WORKERS:-1}
 
 scripts/install-deps.sh --bench
 cargo build --release -p shardwire --quiet
@@ -74,6 +78,7 @@ cat > "$WORK/shardwire.toml" <<CONF
 postgres_listen = "127.0.0.1:$SW_PORT"
 pool_size = 20
 auth_method = "md5"
+$( [[ $SW_WORKERS -gt 0 ]] && echo "workers = $SW_WORKERS" )
 
 [[users]]
 name = "postgres"
@@ -128,7 +133,7 @@ for mode in simple extended prepared; do
 done
 
 echo
-echo "pgbench -S -c $CLIENTS -j 2 -T $SECONDS_PER_RUN, scale $SCALE, median of $ROUNDS interleaved rounds ($(nproc) cores)"
+echo "pgbench -S -c $CLIENTS -j 2 -T $SECONDS_PER_RUN, scale $SCALE, median of $ROUNDS interleaved rounds ($(nproc) cores, shardwire workers: ${SW_WORKERS/#0/default})"
 echo
 echo "| mode | direct | PgBouncer | shardwire | shardwire / PgBouncer | shardwire / direct | proxy CPU µs/txn: PgBouncer | shardwire |"
 echo "|---|---|---|---|---|---|---|---|"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages shardwire's tests, demo and benchmarks need, if missing.
 #   scripts/install-deps.sh            test + demo packages
-#   scripts/install-deps.sh --bench    also pgbouncer and sysbench
+#   scripts/install-deps.sh --bench    also pgbouncer, curl and valgrind
 # Idempotent; only touches apt when something is missing. Packages are installed with
 # --no-install-recommends --no-upgrade, and services are kept from starting.
 set -euo pipefail
@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client sysbench procps util-linux
     docker-compose)
 if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(pgbouncer curl)
+    packages+=(pgbouncer curl valgrind)
 fi
 
 missing=()

@@ -299,6 +299,7 @@ mod tests {
             tps: transactions as f64,
             latency_ms: Latency::default(),
             late: None,
+            unissued: None,
             clients_lost: 0,
             timeline: vec![],
             invariant: intact.map(|intact| Invariant {

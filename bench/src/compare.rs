@@ -86,6 +86,7 @@ mod tests {
                 ..Latency::default()
             },
             late: None,
+            unissued: None,
             timeline: vec![],
             invariant: None,
             round,

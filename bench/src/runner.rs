@@ -284,6 +284,8 @@ async fn run_phase(
 ) -> (Instant, PhaseEnd) {
     let mut last_end = busy_until;
     let mut i = 0_u64;
+    // Open loop: how many of this client's slots have started.
+    let mut started = 0_u64;
     let why = loop {
         let Some(conn) = client.as_mut() else {
             break PhaseEnd::Lost;
@@ -315,6 +317,7 @@ async fn run_phase(
                         Err(_) => break PhaseEnd::Deadline,
                     }
                 }
+                started = i;
                 due
             }
             None => {
@@ -355,6 +358,16 @@ async fn run_phase(
             }
         }
     };
+    // What the schedule wanted before the end but this client never started: shown, so
+    // a saturated target cannot look better by quietly skipping the load it was given.
+    if let (Some(schedule), Some(end), Some(recorder)) =
+        (shared.schedule, phase.until, phase.recorder.as_deref_mut())
+    {
+        if why != PhaseEnd::Budget {
+            let horizon = end.saturating_duration_since(phase.from);
+            recorder.unissued(schedule.due_before(index, started, horizon));
+        }
+    }
     (last_end, why)
 }
 

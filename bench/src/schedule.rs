@@ -33,6 +33,20 @@ impl Schedule {
     pub fn due(&self, slot: u64) -> Duration {
         Duration::from_secs_f64(slot as f64 / self.rate)
     }
+
+    /// How many of client `client`'s transactions from its `first`-th on are due before
+    /// `horizon` (from the start of the phase): the schedule it did not get to issue
+    /// when the phase ended there.
+    pub fn due_before(&self, client: usize, first: u64, horizon: Duration) -> u64 {
+        // Slots due before the horizon: 0 .. ceil(horizon * rate).
+        let slots = (horizon.as_secs_f64() * self.rate).ceil() as u64;
+        let client = client as u64;
+        if slots <= client {
+            return 0;
+        }
+        let own = (slots - client).div_ceil(self.clients);
+        own.saturating_sub(first)
+    }
 }
 
 #[cfg(test)]
@@ -47,6 +61,24 @@ mod tests {
             .collect();
         slots.sort_unstable();
         assert_eq!(slots, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_unissued_rest_of_a_schedule_is_counted_up_to_the_horizon() {
+        let s = Schedule::new(1000.0, 4);
+        // 100 slots are due in the first 100 ms; client 1 owns 1, 5, …, 97: 25 of them.
+        assert_eq!(s.due_before(1, 0, Duration::from_millis(100)), 25);
+        assert_eq!(s.due_before(1, 20, Duration::from_millis(100)), 5);
+        assert_eq!(s.due_before(1, 30, Duration::from_millis(100)), 0);
+        assert_eq!(s.due_before(3, 0, Duration::from_millis(1)), 0);
+        // Cross-check against the slots themselves.
+        let horizon = Duration::from_millis(37);
+        for client in 0..4 {
+            let by_hand = (0..100)
+                .filter(|&i| s.due(s.slot(client, i)) < horizon)
+                .count() as u64;
+            assert_eq!(s.due_before(client, 0, horizon), by_hand, "client {client}");
+        }
     }
 
     #[test]

@@ -131,6 +131,24 @@ fn open_loop_holds_the_requested_rate() {
     assert!((150.0..=220.0).contains(&tps), "asked for 200/s, got {tps}");
     assert_eq!(run["rate"], 200.0);
     assert!(run["late"].is_u64(), "{}", run["late"]);
+    assert!(run["unissued"].is_u64(), "{}", run["unissued"]);
+}
+
+#[test]
+fn an_open_loop_rate_the_target_cannot_take_shows_as_unissued_transactions() {
+    let _serial = serial();
+    // Four clients cannot run 100,000 transactions a second through the proxy here: the
+    // schedule they never got to is reported, not silently dropped.
+    let run = pg_run("point-select", "2s", &["--rate", "100000"]);
+    let done = run["transactions"].as_u64().unwrap() + run["errors"].as_u64().unwrap();
+    let unissued = run["unissued"].as_u64().unwrap();
+    assert!(unissued > 0, "{run}");
+    let scheduled = 100_000 * 2;
+    let accounted = done + unissued;
+    assert!(
+        (scheduled * 9 / 10..=scheduled * 11 / 10).contains(&accounted),
+        "{done} run + {unissued} unissued of {scheduled} scheduled"
+    );
 }
 
 #[test]

@@ -81,6 +81,28 @@ pub struct ProxyConfig {
     /// Requests taking longer are logged (at `warn`, statement text with its literals
     /// replaced by placeholders); 0 disables the slow-query log (default 1s).
     pub slow_query_threshold: Duration,
+    /// Runtime worker threads; `None` means one per CPU core. Set it lower when the proxy
+    /// shares its machine with the databases or the load generator: idle workers of a
+    /// work-stealing runtime wake each other and spin looking for work.
+    pub workers: Option<u32>,
+    /// A client must finish the startup and authentication within this (default 60s, as
+    /// PostgreSQL's `authentication_timeout` and PgBouncer's `client_login_timeout`):
+    /// a slow or silent client cannot hold a connection slot open.
+    pub client_login_timeout: Duration,
+    /// A client idle this long outside a transaction is disconnected (0: never, the
+    /// default).
+    pub client_idle_timeout: Duration,
+    /// A client idle this long inside a transaction has it rolled back and is
+    /// disconnected (0: never, the default), so it cannot hold locks and a server
+    /// connection forever.
+    pub idle_transaction_timeout: Duration,
+    /// A request running longer than this is canceled on its servers (0: never, the
+    /// default): PostgreSQL answers 57014, MariaDB 1317 (or 1 from an interrupted
+    /// `SLEEP`).
+    pub query_timeout: Duration,
+    /// Largest message a client may send, in bytes (default 64 MiB); a longer one ends
+    /// the connection with an error. MySQL commands are capped at one packet (16 MiB).
+    pub max_message_size: u32,
 }
 
 impl Default for ProxyConfig {
@@ -104,6 +126,12 @@ impl Default for ProxyConfig {
             pool_timeout: Duration::from_secs(5),
             auth_method: AuthMethod::default(),
             slow_query_threshold: Duration::from_secs(1),
+            workers: None,
+            client_login_timeout: Duration::from_secs(60),
+            client_idle_timeout: Duration::ZERO,
+            idle_transaction_timeout: Duration::ZERO,
+            query_timeout: Duration::ZERO,
+            max_message_size: 64 << 20,
         }
     }
 }
@@ -129,6 +157,8 @@ pub struct User {
     /// authentication (PostgreSQL 28000, MySQL 1045), like `hostssl` in pg_hba.conf or
     /// `REQUIRE SSL` in MariaDB. Needs `proxy.tls_cert`.
     pub require_tls: bool,
+    /// Most concurrent connections this user may have on the proxy; `None`: no limit.
+    pub max_connections: Option<u32>,
 }
 
 impl fmt::Debug for User {
@@ -143,6 +173,8 @@ impl fmt::Debug for User {
             .field("admin", &self.admin)
             .field("read_consistency", &self.read_consistency)
             .field("require_tls", &self.require_tls)
+            .field("mysql_auth", &self.mysql_auth)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }

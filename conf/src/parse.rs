@@ -35,6 +35,12 @@ const PROXY_KEYS: &[&str] = &[
     "pool_timeout",
     "auth_method",
     "slow_query_threshold",
+    "workers",
+    "client_login_timeout",
+    "client_idle_timeout",
+    "idle_transaction_timeout",
+    "query_timeout",
+    "max_message_size",
 ];
 const USER_KEYS: &[&str] = &[
     "name",
@@ -44,6 +50,7 @@ const USER_KEYS: &[&str] = &[
     "mysql_auth",
     "read_consistency",
     "require_tls",
+    "max_connections",
 ];
 const DATABASE_KEYS: &[&str] = &[
     "name",
@@ -123,6 +130,22 @@ fn proxy(s: &Section) -> Result<ProxyConfig> {
         auth_method: s
             .opt_parsed("auth_method", str::parse::<AuthMethod>)?
             .unwrap_or(default.auth_method),
+        workers: s.opt_u32("workers")?,
+        client_login_timeout: s
+            .opt_duration("client_login_timeout")?
+            .unwrap_or(default.client_login_timeout),
+        client_idle_timeout: s
+            .opt_duration("client_idle_timeout")?
+            .unwrap_or(default.client_idle_timeout),
+        idle_transaction_timeout: s
+            .opt_duration("idle_transaction_timeout")?
+            .unwrap_or(default.idle_transaction_timeout),
+        query_timeout: s
+            .opt_duration("query_timeout")?
+            .unwrap_or(default.query_timeout),
+        max_message_size: s
+            .opt_u32("max_message_size")?
+            .unwrap_or(default.max_message_size),
     })
 }
 
@@ -144,6 +167,7 @@ fn user(s: &Section) -> Result<User> {
             .opt_parsed("mysql_auth", str::parse::<MysqlAuth>)?
             .unwrap_or(MysqlAuth::NativePassword),
         require_tls: s.opt_bool("require_tls")?.unwrap_or(false),
+        max_connections: s.opt_u32("max_connections")?,
     })
 }
 

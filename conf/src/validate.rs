@@ -50,6 +50,23 @@ fn proxy(proxy: &ProxyConfig) -> Result {
             "must be at least 1 (omit it for no limit)",
         );
     }
+    // A PostgreSQL message length is a signed 32-bit count that includes itself.
+    const MAX_PG_MESSAGE: u32 = (1 << 30) - 1;
+    if !(1024..=MAX_PG_MESSAGE).contains(&proxy.max_message_size) {
+        return err(
+            "max_message_size",
+            &format!(
+                "{} is out of range (1024 to {MAX_PG_MESSAGE} bytes)",
+                proxy.max_message_size
+            ),
+        );
+    }
+    if proxy.workers == Some(0) {
+        return err(
+            "workers",
+            "must be at least 1 (omit it for one per CPU core)",
+        );
+    }
     match (&proxy.tls_cert, &proxy.tls_key) {
         (Some(_), None) => return err("tls_key", "missing (tls_cert is set; TLS needs both)"),
         (None, Some(_)) => return err("tls_cert", "missing (tls_key is set; TLS needs both)"),
@@ -60,6 +77,7 @@ fn proxy(proxy: &ProxyConfig) -> Result {
         ("recovery_interval", proxy.recovery_interval),
         ("twopc_grace", proxy.twopc_grace),
         ("pool_timeout", proxy.pool_timeout),
+        ("client_login_timeout", proxy.client_login_timeout),
     ];
     for (key, interval) in intervals {
         if interval == Duration::ZERO {

@@ -225,6 +225,8 @@ fn limits_must_be_positive() {
     );
     let text = with("[proxy]\n", "[proxy]\nmax_client_connections = 0\n");
     assert_error(&text, "proxy.max_client_connections: must be at least 1");
+    let text = with("[proxy]\n", "[proxy]\nworkers = 0\n");
+    assert_error(&text, "proxy.workers: must be at least 1");
 }
 
 #[test]

@@ -49,6 +49,13 @@ impl CancelSlot {
         targets.scattered.extend(keys);
     }
 
+    /// Cancels whatever the slot's servers run now (the proxy's `query_timeout`).
+    pub async fn cancel_running(&self) {
+        for target in &self.get() {
+            send_cancel(target).await;
+        }
+    }
+
     fn get(&self) -> Vec<ServerKey> {
         let targets = self.0.lock().unwrap_or_else(|e| e.into_inner());
         targets

@@ -171,6 +171,30 @@ impl ClientRegistry {
         entries.iter().map(|e| e.snapshot()).collect()
     }
 
+    /// Records the login of `entry` as `user` to `database`, unless `user` already has
+    /// `max` logged-in connections: then `Err(max)`. Counting and recording happen under
+    /// one lock, so two logins racing for a user's last slot cannot both get it.
+    pub fn admit(
+        &self,
+        entry: &ClientEntry,
+        user: &str,
+        database: &str,
+        max: Option<u32>,
+    ) -> Result<(), u32> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(max) = max {
+            let logged_in = entries
+                .values()
+                .filter(|e| e.login.get().is_some_and(|(u, _)| u == user))
+                .count();
+            if logged_in >= max as usize {
+                return Err(max);
+            }
+        }
+        entry.logged_in(user, database);
+        Ok(())
+    }
+
     /// How many clients are connected.
     pub fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
@@ -188,6 +212,13 @@ pub struct ClientGuard {
     registry: Arc<ClientRegistry>,
     /// The entry the session updates.
     pub entry: Arc<ClientEntry>,
+}
+
+impl ClientGuard {
+    /// [`ClientRegistry::admit`] for this connection.
+    pub fn admit(&self, user: &str, database: &str, max: Option<u32>) -> Result<(), u32> {
+        self.registry.admit(&self.entry, user, database, max)
+    }
 }
 
 impl Drop for ClientGuard {
@@ -226,5 +257,26 @@ mod tests {
         assert_eq!(listed[0].protocol, "mysql");
         drop(b);
         assert!(registry.is_empty());
+    }
+
+    #[test]
+    fn a_user_at_its_limit_is_refused_until_one_of_its_connections_leaves() {
+        let registry = Arc::new(ClientRegistry::default());
+        let peer: SocketAddr = "127.0.0.1:5000".parse().expect("address");
+        let first = registry.connect("postgres", peer);
+        let second = registry.connect("mysql", peer);
+        let third = registry.connect("postgres", peer);
+        let other = registry.connect("postgres", peer);
+        assert_eq!(registry.admit(&first.entry, "app", "app", Some(2)), Ok(()));
+        assert_eq!(
+            registry.admit(&second.entry, "app", "appmy", Some(2)),
+            Ok(())
+        );
+        assert_eq!(registry.admit(&third.entry, "app", "app", Some(2)), Err(2));
+        // Another user is not counted against it; no limit admits anyone.
+        assert_eq!(registry.admit(&other.entry, "bob", "app", Some(1)), Ok(()));
+        drop(first);
+        assert_eq!(registry.admit(&third.entry, "app", "app", Some(2)), Ok(()));
+        assert_eq!(registry.list()[1].user, "app");
     }
 }

@@ -14,6 +14,7 @@ use crate::backend::mysql::conn::MyConn;
 use crate::backend::pg::{NodeInfo, ServerConn};
 use crate::backend::pool::NodePool;
 use crate::backend::pool::ServerConnection;
+use crate::frontend::limits::IdleLimits;
 use crate::frontend::pg::statements::StatementRegistry;
 use crate::frontend::slow_query::RequestLog;
 use crate::monitor::ShardMonitor;
@@ -29,6 +30,17 @@ pub struct ShardRuntime<C: ServerConnection = ServerConn> {
     pub replicas: Vec<NodePool<C>>,
     /// What the replica monitor last saw.
     pub monitor: Arc<ShardMonitor>,
+}
+
+/// Where a statement that any shard may run goes (no table, or only reference tables:
+/// `SELECT 1`, `SELECT @@max_allowed_packet`, `SHOW TIMEZONE`): the first shard whose
+/// primary the monitor last saw up, so such statements — which connectors send at
+/// connect — keep working while shard 0 is down; shard 0 when none is.
+pub fn any_shard<C: ServerConnection>(shards: &[ShardRuntime<C>]) -> u32 {
+    shards
+        .iter()
+        .find(|s| s.monitor.view().primary.healthy)
+        .map_or(0, |s| s.index)
 }
 
 /// One logical database at run time.
@@ -49,6 +61,8 @@ pub struct DatabaseRuntime {
     pub transaction_lock_timeout_ms: u128,
     /// Request durations and the slow-query log.
     pub requests: RequestLog,
+    /// How long its clients may stay idle.
+    pub idle_limits: IdleLimits,
 }
 
 impl DatabaseRuntime {
@@ -160,6 +174,8 @@ pub struct MyDatabaseRuntime {
     pub transaction_lock_timeout_secs: u64,
     /// Request durations and the slow-query log.
     pub requests: RequestLog,
+    /// How long its clients may stay idle.
+    pub idle_limits: IdleLimits,
 }
 
 impl UserRuntime {
@@ -194,6 +210,7 @@ impl MyDatabaseRuntime {
                 d => d.as_secs_f64().ceil().max(1.0) as u64,
             },
             requests: RequestLog::new(&db.name, config.proxy.slow_query_threshold),
+            idle_limits: IdleLimits::of(&config.proxy),
         }
     }
 
@@ -218,6 +235,8 @@ pub struct UserRuntime {
     pub mysql_auth: shardwire_conf::MysqlAuth,
     /// Plaintext logins are refused (`require_tls`).
     pub require_tls: bool,
+    /// Most concurrent connections of this user (`users.max_connections`).
+    pub max_connections: Option<u32>,
 }
 
 /// Everything sessions need, built from a [`Config`].
@@ -277,6 +296,7 @@ impl Cluster {
                 ),
                 transaction_lock_timeout_ms: config.proxy.transaction_lock_timeout.as_millis(),
                 requests: RequestLog::new(&db.name, config.proxy.slow_query_threshold),
+                idle_limits: IdleLimits::of(&config.proxy),
             };
             databases.insert(db.name.clone(), Arc::new(runtime));
         }
@@ -304,6 +324,7 @@ impl Cluster {
                     mysql: crate::auth::mysql::MysqlCredentials::from_credentials(&credentials),
                     mysql_auth: user.mysql_auth,
                     require_tls: user.require_tls,
+                    max_connections: user.max_connections,
                     credentials,
                 }),
             );

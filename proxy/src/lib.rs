@@ -11,6 +11,7 @@ pub mod backend;
 pub mod cancel;
 pub mod clients;
 pub mod cluster;
+pub mod config_secrets;
 pub mod consistency;
 pub mod fd_limit;
 pub mod frontend;

@@ -114,10 +114,16 @@ impl LiveCluster {
                     .to_string(),
             );
         };
-        let config = tokio::task::spawn_blocking(move || Config::load(&path))
-            .await
-            .map_err(|e| format!("config reader failed: {e}"))?
-            .map_err(|e| e.to_string())?;
+        let config = tokio::task::spawn_blocking(move || {
+            let config = Config::load(&path);
+            if let Ok(config) = &config {
+                crate::config_secrets::warn_if_exposed(&path, config);
+            }
+            config
+        })
+        .await
+        .map_err(|e| format!("config reader failed: {e}"))?
+        .map_err(|e| e.to_string())?;
         self.replace(config).await
     }
 

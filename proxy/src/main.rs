@@ -81,10 +81,23 @@ fn load(path: Option<&PathBuf>) -> Result<Config, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let command = cli.command.unwrap_or(Command::Serve);
+    // Read before the runtime exists: `proxy.workers` sizes it.
+    let config = match command {
+        Command::Serve | Command::Check => match load(cli.config.as_ref()) {
+            Ok(config) => Some(config),
+            Err(msg) => {
+                eprintln!("shardwire: {msg}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Command::Demo { .. } => None,
+    };
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = config.as_ref().and_then(|c| c.proxy.workers) {
+        builder.worker_threads(workers as usize);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("shardwire: cannot start the runtime: {e}");
@@ -92,17 +105,20 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve(load(cli.config.as_ref())?, cli.config.clone()).await,
-            Command::Check => cli_check::check(load(cli.config.as_ref())?).await,
-            Command::Demo {
-                shards,
-                replicas,
-                mysql,
-                port,
-                mysql_port,
-                admin_port,
-            } => {
+        match (command, config) {
+            (Command::Serve, Some(config)) => serve(config, cli.config.clone()).await,
+            (Command::Check, Some(config)) => cli_check::check(config).await,
+            (
+                Command::Demo {
+                    shards,
+                    replicas,
+                    mysql,
+                    port,
+                    mysql_port,
+                    admin_port,
+                },
+                _,
+            ) => {
                 let ports = cli_demo::Ports {
                     postgres: port,
                     mysql: mysql.then_some(mysql_port),
@@ -110,6 +126,7 @@ fn main() -> ExitCode {
                 };
                 cli_demo::demo(shards, replicas, ports).await
             }
+            (Command::Serve | Command::Check, None) => Err("--config is required".to_string()),
         }
     });
     match result {

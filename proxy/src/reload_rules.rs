@@ -115,6 +115,9 @@ pub fn check(old: &Config, new: &Config) -> Result<Vec<String>, String> {
         }
     }
     notes.extend(tls_notes(&old.proxy, &new.proxy));
+    if old.proxy.workers != new.proxy.workers {
+        notes.push("proxy.workers: the runtime's threads change only at restart".to_string());
+    }
     Ok(notes)
 }
 

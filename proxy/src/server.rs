@@ -67,6 +67,9 @@ pub async fn start_with_source(
     crate::fd_limit::raise(&config);
     // Before anything starts: a bad certificate or key stops the proxy with the file named.
     let tls = TlsServer::from_config(&config.proxy)?;
+    if let Some(path) = &source {
+        crate::config_secrets::warn_if_exposed(path, &config);
+    }
     // Metric handles made before the recorder exists would count into nothing.
     if let Some(addr) = config.proxy.admin_listen {
         crate::metrics::install(addr)?;

@@ -385,6 +385,53 @@ async fn admin_console_lists_clients_and_refuses_non_admins() {
 }
 
 #[tokio::test]
+async fn statements_any_shard_may_run_go_to_a_live_shard_while_shard_zero_is_down() {
+    let _turn = SERIAL.lock().await;
+    let bed = bed();
+    bed.reset().await;
+    let node = "app/shard0/primary";
+    let up = |text: &str| metric(text, "shardwire_backend_up", &[("node", node)]);
+    let c = bed.client().await;
+    let primary = bed.topo.pg_shards()[0].primary();
+    primary.kill9().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while up(&bed.metrics().await) != 0.0 {
+        assert!(Instant::now() < deadline, "{node} still up after kill -9");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // What connectors send at connect, and other table-less reads, are served by
+    // shard 1; a row of shard 1 reads as before; only shard 0's rows are out of reach.
+    for sql in ["SELECT 1", "SELECT now()", "SHOW server_version"] {
+        c.simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql} with shard 0 down: {e}"));
+    }
+    let k1 = key_on(1, 1000);
+    c.simple_query(&format!("SELECT v FROM obs WHERE id = {k1}"))
+        .await
+        .unwrap();
+    let k0 = key_on(0, 1000);
+    let e = c
+        .simple_query(&format!("SELECT v FROM obs WHERE id = {k0}"))
+        .await
+        .unwrap_err();
+    assert!(e.as_db_error().is_some(), "shard 0's row: {e}");
+    primary.restart().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while up(&bed.metrics().await) != 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "{node} not back up after restart"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bed.topo.pg_shards()[0]
+        .wait_caught_up(Duration::from_secs(30))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn a_killed_replica_is_down_within_two_monitor_intervals_and_back_after_restart() {
     let _turn = SERIAL.lock().await;
     let bed = bed();

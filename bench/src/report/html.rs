@@ -66,7 +66,7 @@ fn summary(page: &mut String, runs: &[RunReport]) {
         "<h2>Summary</h2>\n<table><tr><th class=\"l\">target</th><th class=\"l\">URL</th>\
          <th class=\"l\">workload</th><th class=\"l\">mode</th><th>clients</th><th>rate</th>\
          <th>seconds</th><th>transactions</th><th>errors</th><th>TPS</th><th>p50 ms</th>\
-         <th>p95 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>late</th>\
+         <th>p95 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>late</th><th>unissued</th>\
          <th class=\"l\">invariant</th></tr>\n",
     );
     for run in runs {
@@ -86,7 +86,7 @@ fn summary(page: &mut String, runs: &[RunReport]) {
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>\
              <td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td>\
              <td>{:.1}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td>\
-             <td>{:.3}</td><td>{}</td><td class=\"l\">{invariant}</td></tr>",
+             <td>{:.3}</td><td>{}</td><td>{}</td><td class=\"l\">{invariant}</td></tr>",
             escape(&run.name),
             escape(&run.url),
             run.workload,
@@ -103,6 +103,7 @@ fn summary(page: &mut String, runs: &[RunReport]) {
             l.p999,
             l.max,
             optional(run.late.map(|n| n.to_string())),
+            optional(run.unissued.map(|n| n.to_string())),
         );
     }
     page.push_str("</table>\n");
@@ -212,6 +213,7 @@ mod tests {
             tps: 15.0,
             latency_ms: Latency::default(),
             late: None,
+            unissued: None,
             timeline: (0..2)
                 .map(|t| TimelinePoint {
                     t,

@@ -75,6 +75,9 @@ pub struct RunReport {
     /// Open loop: transactions that started after their scheduled time (null: closed
     /// loop).
     pub late: Option<u64>,
+    /// Open loop: transactions due before the end that were never started (null:
+    /// closed loop). Not zero means the target could not take the rate.
+    pub unissued: Option<u64>,
     /// Clients whose connection was lost and could not be made again.
     pub clients_lost: u64,
     /// Per second.
@@ -115,6 +118,7 @@ impl RunReport {
             tps,
             latency_ms: Latency::of(&stats.latency),
             late: settings.rate.map(|_| stats.late),
+            unissued: settings.rate.map(|_| stats.unissued),
             clients_lost: stats.clients_lost,
             timeline: stats.timeline.clone(),
             rounds_invariant: vec![invariant.as_ref().map(|i| i.intact)],

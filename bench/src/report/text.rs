@@ -50,6 +50,12 @@ pub fn run_summary(run: &RunReport) -> String {
     if let Some(late) = run.late {
         let _ = writeln!(out, "  late starts   {late}");
     }
+    if let Some(unissued) = run.unissued.filter(|&n| n > 0) {
+        let _ = writeln!(
+            out,
+            "  unissued      {unissued} (due before the end, never started: the target did not keep up)"
+        );
+    }
     let _ = writeln!(out, "  clients lost  {}", run.clients_lost);
     if let Some(invariant) = &run.invariant {
         let verdict = if invariant.intact { "intact" } else { "BROKEN" };
@@ -128,6 +134,7 @@ mod tests {
                 mean: 1.2,
             },
             late: Some(3),
+            unissued: Some(12),
             timeline: vec![],
             invariant: Some(Invariant {
                 intact: true,
@@ -150,6 +157,7 @@ mod tests {
             "p99 3.000",
             "p99.9 4.000",
             "late starts   3",
+            "unissued      12",
             "invariant     intact",
         ] {
             assert!(text.contains(needle), "{needle:?} missing in\n{text}");

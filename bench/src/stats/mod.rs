@@ -73,6 +73,7 @@ pub struct Recorder {
     errors: ErrorTally,
     transactions: u64,
     late: u64,
+    unissued: u64,
     current: Option<(u64, Second)>,
     timeline: Arc<Mutex<Timeline>>,
 }
@@ -85,6 +86,7 @@ impl Recorder {
             errors: ErrorTally::default(),
             transactions: 0,
             late: 0,
+            unissued: 0,
             current: None,
             timeline,
         }
@@ -111,6 +113,12 @@ impl Recorder {
         self.late += 1;
     }
 
+    /// Open-loop transactions that were due before the end but never started (the
+    /// client was still busy, or lost, when the measurement ended).
+    pub fn unissued(&mut self, n: u64) {
+        self.unissued += n;
+    }
+
     fn second(&mut self, at: Duration) -> &mut Second {
         let index = at.as_secs();
         if self.current.as_ref().is_some_and(|(i, _)| *i != index) {
@@ -134,6 +142,7 @@ impl Recorder {
             errors: self.errors,
             transactions: self.transactions,
             late: self.late,
+            unissued: self.unissued,
         }
     }
 }
@@ -144,6 +153,7 @@ pub struct ClientTotals {
     errors: ErrorTally,
     transactions: u64,
     late: u64,
+    unissued: u64,
 }
 
 /// A run's measurements, all clients merged.
@@ -157,6 +167,8 @@ pub struct RunStats {
     pub latency: Histogram<u64>,
     /// Open-loop transactions that started after their scheduled time.
     pub late: u64,
+    /// Open-loop transactions due before the end that never started.
+    pub unissued: u64,
     /// From the start of measurement to the end of the last transaction.
     pub elapsed: Duration,
     /// Per-second view.
@@ -174,6 +186,7 @@ impl RunStats {
             errors: ErrorTally::default(),
             latency: latency_histogram(),
             late: 0,
+            unissued: 0,
             elapsed,
             timeline: timeline.points(elapsed),
             clients_lost: 0,
@@ -181,6 +194,7 @@ impl RunStats {
         for client in clients {
             merged.transactions += client.transactions;
             merged.late += client.late;
+            merged.unissued += client.unissued;
             merged.errors.merge(&client.errors);
             // Same bounds everywhere: adding cannot fail.
             let _ = merged.latency.add(&client.latency);

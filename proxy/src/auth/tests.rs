@@ -69,6 +69,7 @@ fn user(name: &str, password: Option<&str>, scram: Option<&str>) -> User {
         read_consistency: None,
         mysql_auth: shardwire_conf::MysqlAuth::NativePassword,
         require_tls: false,
+        max_connections: None,
     }
 }
 

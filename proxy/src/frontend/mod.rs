@@ -2,6 +2,7 @@
 //! and backend traffic.
 
 pub mod client_stream;
+pub mod limits;
 pub mod mysql;
 pub mod pg;
 pub mod replica_choice;

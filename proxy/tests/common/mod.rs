@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod certs;
+pub mod faults;
 pub mod mysql;
 pub mod process;
 pub mod raw;

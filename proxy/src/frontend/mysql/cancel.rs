@@ -96,6 +96,12 @@ pub(super) async fn kill_query(id: u32, user: &str, admin: bool) -> Result<(), K
             .clone();
         now
     };
+    kill_running(running).await
+}
+
+/// Interrupts the statement a session runs now on `running`'s node (the proxy's
+/// `query_timeout`, or a client's `KILL QUERY`).
+pub(super) async fn kill_running(running: Option<(Arc<NodeInfo>, u32)>) -> Result<(), KillError> {
     let Some((node, thread)) = running else {
         return Ok(());
     };

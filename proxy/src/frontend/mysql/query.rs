@@ -265,7 +265,7 @@ impl Session {
         if let Some(mut txn) = self.txn.take() {
             let shard = shard
                 .or_else(|| txn.branches.first().map(|b| b.shard))
-                .unwrap_or(0);
+                .unwrap_or_else(|| crate::cluster::any_shard(&self.db.shards));
             // A READ ONLY transaction reads where the consistency level allows, once per
             // shard, for the whole transaction (one snapshot per shard).
             let replica = if txn.read_only && !txn.has_branch(shard) {
@@ -308,7 +308,7 @@ impl Session {
             self.txn = Some(txn);
             return result;
         }
-        let shard = shard.unwrap_or(0);
+        let shard = shard.unwrap_or_else(|| crate::cluster::any_shard(&self.db.shards));
         let replica = match (&request, kind, writes) {
             (Request::Raw(_) | Request::Statement(_), AnswerKind::Results, false) => {
                 self.choose_replica(shard, &request).await

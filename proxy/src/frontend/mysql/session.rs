@@ -163,22 +163,26 @@ pub async fn serve_client(
     let _ = stream.set_nodelay(true);
     let _connected = crate::metrics::ClientGauge::connected("mysql");
     let (r, w) = client_stream::plain(stream);
-    let max_packet = super::startup::MAX_CLIENT_PACKET;
-    let reader = PacketReader::new(r, max_packet);
-    let Some(mut session) = super::startup::login(reader, w, live, client.entry.clone(), tls).await
-    else {
+    let reader = PacketReader::new(r, super::startup::MAX_LOGIN_PACKET);
+    let Some(mut session) = super::startup::login(reader, w, live, client, tls).await else {
         return;
     };
-    client
-        .entry
-        .logged_in(&session.user.name, &session.db.config.name);
     tracing::debug!(
         connection_id = session.connection_id,
         user = %session.user.name,
         "MySQL session started"
     );
     loop {
-        let packet = match session.client.next().await {
+        let in_transaction = session.txn.is_some() || session.pinned.is_some();
+        let limit = session.db.idle_limits.applying(in_transaction);
+        let next = crate::frontend::limits::next_request(limit, session.client.next());
+        let Ok(next) = next.await else {
+            if let Some(limit) = limit {
+                session.idle_timeout(limit).await;
+            }
+            break;
+        };
+        let packet = match next {
             Ok(p) => p,
             Err(ReadError::TooLarge { announced, limit }) => {
                 let message = format!(
@@ -210,7 +214,9 @@ pub async fn serve_client(
             .requests
             .logs_slow_requests()
             .then(|| packet.clone());
-        let stop = session.command(packet).await;
+        let watch = session.query_watch();
+        let request = session.command(packet);
+        let stop = crate::frontend::limits::with_query_timeout(watch, request).await;
         if session.flush().await.is_err() {
             break;
         }
@@ -223,6 +229,50 @@ pub async fn serve_client(
 }
 
 impl Session {
+    /// The client sat idle past `limit`: an ERR says why before the connection closes
+    /// (sequence 1, so a client that sends its next command reads it as the answer).
+    /// Closing then rolls back an open transaction.
+    async fn idle_timeout(&mut self, limit: crate::frontend::limits::IdleLimit) {
+        use crate::frontend::limits::{spelled, IdleLimit};
+        let what = match limit {
+            IdleLimit::Idle(_) => "inactivity",
+            IdleLimit::InTransaction(_) => {
+                "inactivity inside a transaction (the transaction was rolled back)"
+            }
+        };
+        let message = format!(
+            "The client was disconnected by the server because of {what} \
+             (shardwire {} = {})",
+            limit.key(),
+            spelled(limit.duration())
+        );
+        tracing::info!(user = %self.user.name, limit = limit.key(), "client idle past its limit; disconnecting");
+        reply::err(self, 1, errcode::ER_CLIENT_INTERACTION_TIMEOUT, &message);
+        let _ = self.flush().await;
+    }
+
+    /// With `query_timeout` set: the limit, and the `KILL QUERY` sent for a command that
+    /// outlives it (to the node running its statement, looked up when the limit passes).
+    fn query_watch(
+        &self,
+    ) -> Option<(
+        std::time::Duration,
+        impl FnOnce() -> crate::frontend::limits::BoxedCancel,
+    )> {
+        let limit = self.db.idle_limits.query?;
+        let running = self.running.running.clone();
+        let user = self.user.clone();
+        Some((limit, move || {
+            Box::pin(async move {
+                let now = running.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                tracing::warn!(user = %user.name, ?limit, "query_timeout: killing a statement on its server");
+                if let Err(e) = super::cancel::kill_running(now).await {
+                    tracing::warn!(error = %e, "query_timeout: the kill failed");
+                }
+            }) as crate::frontend::limits::BoxedCancel
+        }))
+    }
+
     /// Answers one command; `Some` ends the session.
     async fn command(&mut self, packet: Packet) -> Option<Stop> {
         // Diagnostics are about the previous statement only: the connection kept for them

@@ -5,7 +5,6 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
@@ -26,14 +25,12 @@ use crate::tls::TlsServer;
 
 /// Largest command a client may send: just under 16 MiB, so that a command never spans
 /// packets (the proxy does not reassemble them) and a client announcing a 16 MiB packet
-/// is refused at its header, before anything is buffered.
+/// is refused at its header, before anything is buffered. `proxy.max_message_size` may
+/// lower it.
 pub const MAX_CLIENT_PACKET: usize = 0xFF_FFFF - 1;
 
 /// Largest packet during login (handshake responses and auth data are small).
-const MAX_LOGIN_PACKET: usize = 16 * 1024;
-
-/// How long a client has to log in.
-const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
+pub const MAX_LOGIN_PACKET: usize = 16 * 1024;
 
 /// What the proxy tells clients it is. The `5.5.5-` prefix is how MariaDB servers
 /// announce themselves to clients that still parse the version as MySQL's, and
@@ -69,7 +66,7 @@ pub(super) async fn login(
     reader: PacketReader<ClientReader>,
     writer: ClientWriter,
     live: Arc<crate::live::LiveCluster>,
-    client_entry: Arc<crate::clients::ClientEntry>,
+    client: &crate::clients::ClientGuard,
     tls: Option<&TlsServer>,
 ) -> Option<Session> {
     // The generation first: a reload during the login then shows as newer than the
@@ -77,22 +74,28 @@ pub(super) async fn login(
     let generation = live.generation();
     let cluster = live.load();
     let connection_id = next_connection_id();
+    let proxy = &cluster.config.proxy;
+    let login_timeout = proxy.client_login_timeout;
+    let max_packet = MAX_CLIENT_PACKET.min(proxy.max_message_size as usize);
     let outcome = tokio::time::timeout(
-        LOGIN_TIMEOUT,
-        negotiate(reader, writer, &cluster, connection_id, tls),
+        login_timeout,
+        negotiate(reader, writer, &cluster, connection_id, client, tls),
     )
     .await;
     let (mut reader, mut writer, result) = match outcome {
         Ok(Some(connection)) => connection,
         Ok(None) => return None,
         Err(_) => {
-            tracing::debug!("MySQL login timed out");
+            // As MySQL at its connect_timeout: the connection just closes (a client that
+            // is mid-handshake could not read an error packet anyway; the halves were
+            // dropped with the login).
+            tracing::debug!(timeout = ?login_timeout, "MySQL login timed out");
             return None;
         }
     };
     let (caps, db, user) = match result {
         Ok(accepted) => {
-            reader.set_limit(MAX_CLIENT_PACKET);
+            reader.set_limit(max_packet);
             accepted
         }
         Err((seq, code, message)) => {
@@ -111,7 +114,7 @@ pub(super) async fn login(
         writer,
         caps,
         (live, generation),
-        client_entry,
+        client.entry.clone(),
         db,
         user,
         connection_id,
@@ -140,6 +143,7 @@ async fn negotiate(
     mut writer: ClientWriter,
     cluster: &Arc<Cluster>,
     connection_id: u32,
+    client: &crate::clients::ClientGuard,
     tls: Option<&TlsServer>,
 ) -> Option<Negotiated> {
     reader.set_limit(MAX_LOGIN_PACKET);
@@ -157,7 +161,15 @@ async fn negotiate(
         Err(refusal) => return Some((reader, writer, Err(refusal))),
     };
     if !is_ssl_request(first.payload()) {
-        let result = exchange(&mut reader, &mut writer, cluster, salt, &first, false).await;
+        let result = exchange(
+            &mut reader,
+            &mut writer,
+            cluster,
+            (salt, &first),
+            false,
+            client,
+        )
+        .await;
         return Some((reader, writer, result));
     }
     let Some(tls) = tls else {
@@ -183,7 +195,17 @@ async fn negotiate(
     let mut writer = w;
     // The full HandshakeResponse41, now encrypted; its sequence id continues (2).
     let result = match reader.next().await {
-        Ok(response) => exchange(&mut reader, &mut writer, cluster, salt, &response, true).await,
+        Ok(response) => {
+            exchange(
+                &mut reader,
+                &mut writer,
+                cluster,
+                (salt, &response),
+                true,
+                client,
+            )
+            .await
+        }
         Err(e) => Err(read_refusal(e)),
     };
     Some((reader, writer, result))
@@ -226,9 +248,9 @@ async fn exchange(
     reader: &mut PacketReader<ClientReader>,
     writer: &mut ClientWriter,
     cluster: &Arc<Cluster>,
-    salt: Salt,
-    packet: &Packet,
+    (salt, packet): (Salt, &Packet),
     secure: bool,
+    client: &crate::clients::ClientGuard,
 ) -> Result<Accepted, Refusal> {
     let mut out = BytesMut::with_capacity(256);
     let mut seq = packet.seq().wrapping_add(1);
@@ -358,6 +380,17 @@ async fn exchange(
             }
         }
     };
+    if let Err(max) = client.admit(&user.name, &db.config.name, user.max_connections) {
+        return Err((
+            seq,
+            errcode::ER_TOO_MANY_USER_CONNECTIONS,
+            format!(
+                "User {} already has more than 'max_user_connections' active connections \
+                 (shardwire users.max_connections = {max})",
+                user.name
+            ),
+        ));
+    }
     let ok = OkPacket {
         status: status::AUTOCOMMIT,
         ..OkPacket::default()

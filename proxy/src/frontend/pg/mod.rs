@@ -31,8 +31,11 @@ use crate::tls::TlsServer;
 
 use crate::cancel::CancelRegistry;
 use crate::clients::ClientGuard;
+use crate::frontend::limits::spelled;
 use crate::live::LiveCluster;
-use crate::protocol::pg::frame::{FrameReader, DEFAULT_MAX_FRAME};
+use crate::protocol::pg::build::{self, Severity};
+use crate::protocol::pg::frame::FrameReader;
+use crate::protocol::pg::sqlstate;
 use params::SessionParams;
 use pump::ClientIo;
 use session::Session;
@@ -49,23 +52,63 @@ pub async fn serve_client(
 ) {
     let _ = stream.set_nodelay(true);
     let _connected = crate::metrics::ClientGauge::connected("postgres");
+    // The cluster current at login; the session follows reloads at transaction boundaries.
+    let generation = live.generation();
+    let cluster = live.load();
+    let proxy = &cluster.config.proxy;
     let (r, w) = client_stream::plain(stream);
     let io = ClientIo {
-        reader: FrameReader::new(r, DEFAULT_MAX_FRAME),
+        reader: FrameReader::new(r, proxy.max_message_size as usize),
         writer: w,
         out: BytesMut::with_capacity(2 * 1024),
         sent: 0,
     };
-    // The cluster current at login; the session follows reloads at transaction boundaries.
-    let generation = live.generation();
-    let cluster = live.load();
-    let Some((mut io, accepted)) =
-        startup::handshake(io, &cluster, &cancels, over_limit, tls).await
-    else {
+    let login_timeout = proxy.client_login_timeout;
+    // The connection sits in a slot the handshake may swap for its TLS form; it is
+    // empty only while the TLS handshake runs, when no error could be sent anyway.
+    let mut slot = Some(io);
+    let handshake = startup::handshake(&mut slot, &cluster, &cancels, over_limit, tls);
+    let accepted = match tokio::time::timeout(login_timeout, handshake).await {
+        Ok(Some(accepted)) => accepted,
+        Ok(None) => return,
+        Err(_) => {
+            let Some(io) = slot.as_mut() else {
+                return;
+            };
+            // PostgreSQL's own words and code for its authentication_timeout.
+            let message = format!(
+                "canceling authentication due to timeout (shardwire client_login_timeout = {})",
+                spelled(login_timeout)
+            );
+            build::error_response(
+                &mut io.out,
+                Severity::Fatal,
+                sqlstate::QUERY_CANCELED,
+                &message,
+            );
+            let _ = io.flush().await;
+            return;
+        }
+    };
+    let Some(mut io) = slot else {
         return;
     };
+    let user_name = &accepted.user.name;
+    let db_name = &accepted.db.config.name;
+    if let Err(max) = client.admit(user_name, db_name, accepted.user.max_connections) {
+        let message = format!(
+            "too many connections for role \"{user_name}\" (shardwire users.max_connections = {max})"
+        );
+        build::error_response(
+            &mut io.out,
+            Severity::Fatal,
+            sqlstate::TOO_MANY_CONNECTIONS,
+            &message,
+        );
+        let _ = io.flush().await;
+        return;
+    }
     let (params, own) = SessionParams::from_startup(&accepted.params);
-    let proxy = &cluster.config.proxy;
     let mut settings = ShardwireSettings::new(
         cluster
             .config
@@ -84,9 +127,6 @@ pub async fn serve_client(
     if !startup::welcome(&mut io, &accepted, &params, registration.key()).await {
         return;
     }
-    client
-        .entry
-        .logged_in(&accepted.user.name, &accepted.db.config.name);
     drop(cluster);
     let session = Session::new(
         io,
@@ -106,10 +146,10 @@ pub async fn serve_client(
 }
 
 async fn build_fatal(io: &mut ClientIo, msg: &str) {
-    crate::protocol::pg::build::error_response(
+    build::error_response(
         &mut io.out,
-        crate::protocol::pg::build::Severity::Fatal,
-        crate::protocol::pg::sqlstate::INVALID_PARAMETER_VALUE,
+        Severity::Fatal,
+        sqlstate::INVALID_PARAMETER_VALUE,
         msg,
     );
     let _ = io.flush().await;

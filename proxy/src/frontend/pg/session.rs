@@ -22,6 +22,7 @@ use crate::cancel::CancelSlot;
 use crate::clients::{ClientEntry, ClientState};
 use crate::cluster::{DatabaseRuntime, UserRuntime};
 use crate::consistency::SessionToken;
+use crate::frontend::limits::{with_query_timeout, BoxedCancel};
 use crate::live::LiveCluster;
 use crate::protocol::pg::build::{self, Severity};
 use crate::protocol::pg::frame::{Frame, FrameError};
@@ -151,7 +152,15 @@ impl Session {
     /// Serves the client until it leaves.
     pub async fn run(mut self) {
         loop {
-            let frame = match self.io.reader.next_frame().await {
+            let limit = self.db.idle_limits.applying(self.in_transaction());
+            let next = crate::frontend::limits::next_request(limit, self.io.reader.next_frame());
+            let Ok(next) = next.await else {
+                if let Some(limit) = limit {
+                    self.idle_timeout(limit).await;
+                }
+                break;
+            };
+            let frame = match next {
                 Ok(Some(frame)) => frame,
                 Ok(None) => break,
                 Err(FrameError::Io(_)) | Err(FrameError::Truncated) => break,
@@ -167,7 +176,8 @@ impl Session {
                     let started = self.request_started();
                     // Kept (a reference-counted copy) only for the slow-query log.
                     let query = self.db.requests.logs_slow_requests().then(|| frame.clone());
-                    let step = self.simple_query(frame).await;
+                    let watch = self.query_watch();
+                    let step = with_query_timeout(watch, self.simple_query(frame)).await;
                     self.request_done(started, || {
                         let query = query?;
                         let body = query.body();
@@ -195,7 +205,8 @@ impl Session {
                 frontend::SYNC | frontend::FLUSH => {
                     self.batch.push(frame);
                     let started = self.request_started();
-                    let step = self.run_batch().await;
+                    let watch = self.query_watch();
+                    let step = with_query_timeout(watch, self.run_batch()).await;
                     let last = self.last_bound.take();
                     self.request_done(started, || last.map(|s| s.sql.to_string()));
                     step
@@ -225,6 +236,41 @@ impl Session {
             }
         }
         self.finish();
+    }
+
+    /// With `query_timeout` set: the limit, and what runs when a request outlives it —
+    /// a cancel to every server running the client's statement (one, or each shard of a
+    /// scattered read). Nothing is cloned when no limit is set.
+    fn query_watch(&self) -> Option<(std::time::Duration, impl FnOnce() -> BoxedCancel)> {
+        let limit = self.db.idle_limits.query?;
+        let slot = self.cancel.clone();
+        let user = self.user.clone();
+        Some((limit, move || -> BoxedCancel {
+            Box::pin(async move {
+                tracing::warn!(user = %user.name, ?limit, "query_timeout: canceling a request on its servers");
+                slot.cancel_running().await;
+            })
+        }))
+    }
+
+    /// The client sat idle past `limit`: tell it why the connection ends, as PostgreSQL
+    /// does at its own idle timeouts. Leaving the loop then rolls back an open
+    /// transaction (its server connections are closed, never pooled mid-transaction).
+    async fn idle_timeout(&mut self, limit: crate::frontend::limits::IdleLimit) {
+        use crate::frontend::limits::{spelled, IdleLimit};
+        let (code, what) = match limit {
+            IdleLimit::Idle(_) => (sqlstate::IDLE_SESSION_TIMEOUT, "idle-session"),
+            IdleLimit::InTransaction(_) => {
+                (sqlstate::IDLE_IN_TRANSACTION_TIMEOUT, "idle-in-transaction")
+            }
+        };
+        let message = format!(
+            "terminating connection due to {what} timeout (shardwire {} = {})",
+            limit.key(),
+            spelled(limit.duration())
+        );
+        tracing::info!(user = %self.user.name, limit = limit.key(), "client idle past its limit; disconnecting");
+        self.fatal(code, &message).await;
     }
 
     /// Between transactions, moves to the cluster of the latest reload (if the database is
@@ -428,7 +474,11 @@ impl Session {
             }
         }
         if let Some(bound) = &mut self.bound {
-            bound.conn.applied = self.params.pairs().to_vec();
+            // Compared first: this runs after every statement, and a clone per statement
+            // was the largest allocation on the pgbench path.
+            if bound.conn.applied.as_slice() != self.params.pairs() {
+                bound.conn.applied.clone_from(&self.params.pairs().to_vec());
+            }
         }
     }
 }

@@ -314,7 +314,7 @@ impl Session {
             }
             (Some(s), _) => Some(s),
             (None, Some(b)) => Some(b),
-            (None, None) => Some(0),
+            (None, None) => Some(crate::cluster::any_shard(&self.db.shards)),
         }
     }
 }

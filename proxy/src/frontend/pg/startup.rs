@@ -42,26 +42,30 @@ pub struct Accepted {
 /// `max_client_connections`), a cancel request is still served — it is how a client
 /// stops a runaway query when the proxy is full — but a login is refused with 53300.
 /// With `tls`, an SSLRequest is accepted and the rest of the startup (and the session)
-/// runs encrypted, on the returned [`ClientIo`].
+/// runs encrypted: the connection in `slot` is replaced by its TLS form (the slot is
+/// empty while the TLS handshake runs, and stays empty if it fails).
 pub async fn handshake(
-    mut io: ClientIo,
+    slot: &mut Option<ClientIo>,
     cluster: &Cluster,
     cancels: &CancelRegistry,
     over_limit: Option<u32>,
     tls: Option<&TlsServer>,
-) -> Option<(ClientIo, Accepted)> {
+) -> Option<Accepted> {
     let params = loop {
-        match startup_packet(&mut io, cancels, tls.is_some()).await? {
+        match startup_packet(slot.as_mut()?, cancels, tls.is_some()).await? {
             Startup::Params(params) => break params,
-            Startup::Encrypt => io = encrypt(io, tls?).await?,
+            Startup::Encrypt => {
+                let plain = slot.take()?;
+                *slot = Some(encrypt(plain, tls?).await?);
+            }
         }
     };
+    let io = slot.as_mut()?;
     // SCRAM-SHA-256-PLUS binds to the certificate of this connection's TLS.
     let binding = tls
         .filter(|_| io.writer.is_tls())
         .and_then(TlsServer::channel_binding);
-    let accepted = login(&mut io, cluster, over_limit, params, binding).await?;
-    Some((io, accepted))
+    login(io, cluster, over_limit, params, binding).await
 }
 
 /// What the client's next startup-phase packet asked for.

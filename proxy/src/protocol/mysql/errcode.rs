@@ -22,6 +22,10 @@ const fn e(code: u16, sqlstate: &'static str) -> ErrorCode {
 pub const ER_CON_COUNT_ERROR: ErrorCode = e(1040, "08004");
 /// Bad handshake (malformed handshake response, unsupported protocol).
 pub const ER_HANDSHAKE_ERROR: ErrorCode = e(1043, "08S01");
+/// A user already has as many connections as it may (`max_user_connections`).
+pub const ER_TOO_MANY_USER_CONNECTIONS: ErrorCode = e(1203, "42000");
+/// The client was disconnected for inactivity (MySQL 8's number; MariaDB closes silently).
+pub const ER_CLIENT_INTERACTION_TIMEOUT: ErrorCode = e(4031, "HY000");
 /// Access denied for user to database.
 pub const ER_DBACCESS_DENIED_ERROR: ErrorCode = e(1044, "42000");
 /// Access denied for user (wrong user or password).

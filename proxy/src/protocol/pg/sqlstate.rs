@@ -35,3 +35,7 @@ pub const WRITE_CONCERN_TIMEOUT: &str = "58000";
 pub const TRANSACTION_ROLLBACK: &str = "40000";
 /// `transaction_resolution_unknown`: the commit point's outcome could not be learned.
 pub const TRANSACTION_RESOLUTION_UNKNOWN: &str = "08007";
+/// `idle_in_transaction_session_timeout`: the client sat idle inside a transaction.
+pub const IDLE_IN_TRANSACTION_TIMEOUT: &str = "25P03";
+/// `idle_session_timeout`: the client sat idle outside a transaction.
+pub const IDLE_SESSION_TIMEOUT: &str = "57P05";

@@ -18,6 +18,7 @@ fn credentials_from_config_users_and_pg_credentials() {
         read_consistency: None,
         mysql_auth: shardwire_conf::MysqlAuth::NativePassword,
         require_tls: false,
+        max_connections: None,
     };
     let plain = mysql_credentials_for(&user(Some("pw"), None)).expect("password user");
     assert_eq!(plain, MysqlCredentials::from_password("pw"));

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod admin_http;
 pub mod auth;
+pub mod auth_failures;
 pub mod backend;
 pub mod cancel;
 pub mod clients;

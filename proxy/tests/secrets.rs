@@ -3,7 +3,7 @@
 //! SCRAM and caching_sha2 full authentication), move a session token between
 //! connections and run a slow statement with a literal; then the log is searched for
 //! every one of those secrets. The same run checks the warning about a config file
-//! others can read.
+//! others can read, and that failed logins are logged with their source.
 
 #![allow(clippy::unwrap_used)]
 
@@ -139,6 +139,16 @@ async fn no_password_token_or_literal_is_logged_at_debug() {
     assert!(text.contains("slow query"), "{text}");
     assert!(text.contains("readable by every user"), "{text}");
     assert!(text.contains("chmod 600"), "{text}");
+    // Each wrong password is logged with its source and the source's count.
+    for protocol in ["postgres", "mysql"] {
+        assert!(
+            text.lines().any(|l| l.contains("authentication failed")
+                && l.contains("failures_last_minute")
+                && l.contains("127.0.0.1")
+                && l.contains(protocol)),
+            "no failed-login line for {protocol}:\n{text}"
+        );
+    }
     for secret in [
         PG_PASSWORD,
         MY_PASSWORD,

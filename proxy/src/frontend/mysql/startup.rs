@@ -316,7 +316,9 @@ async fn exchange(
                 break;
             }
             AuthStep::Failure(e) => {
-                tracing::info!(user = %user_name, reason = %e, "MySQL authentication failed");
+                tracing::debug!(user = %user_name, reason = %e, "MySQL authentication failed");
+                let source = client.entry.peer.ip();
+                crate::auth_failures::AuthFailures::global().record(source, "mysql", &user_name);
                 return Err(denied(seq, &auth));
             }
             AuthStep::SwitchPlugin { plugin, data } => {

@@ -64,10 +64,11 @@ pub async fn serve_client(
         sent: 0,
     };
     let login_timeout = proxy.client_login_timeout;
+    let peer = client.entry.peer.ip();
     // The connection sits in a slot the handshake may swap for its TLS form; it is
     // empty only while the TLS handshake runs, when no error could be sent anyway.
     let mut slot = Some(io);
-    let handshake = startup::handshake(&mut slot, &cluster, &cancels, over_limit, tls);
+    let handshake = startup::handshake(&mut slot, &cluster, &cancels, over_limit, tls, peer);
     let accepted = match tokio::time::timeout(login_timeout, handshake).await {
         Ok(Some(accepted)) => accepted,
         Ok(None) => return,

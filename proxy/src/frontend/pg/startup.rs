@@ -50,6 +50,7 @@ pub async fn handshake(
     cancels: &CancelRegistry,
     over_limit: Option<u32>,
     tls: Option<&TlsServer>,
+    peer: std::net::IpAddr,
 ) -> Option<Accepted> {
     let params = loop {
         match startup_packet(slot.as_mut()?, cancels, tls.is_some()).await? {
@@ -65,7 +66,7 @@ pub async fn handshake(
     let binding = tls
         .filter(|_| io.writer.is_tls())
         .and_then(TlsServer::channel_binding);
-    login(io, cluster, over_limit, params, binding).await
+    login(io, cluster, over_limit, params, binding, peer).await
 }
 
 /// What the client's next startup-phase packet asked for.
@@ -200,6 +201,7 @@ async fn login(
     over_limit: Option<u32>,
     params: Vec<(String, String)>,
     channel_binding: Option<&[u8]>,
+    peer: std::net::IpAddr,
 ) -> Option<Accepted> {
     if let Some(max) = over_limit {
         fatal(
@@ -236,6 +238,7 @@ async fn login(
     };
     let ok = ok?;
     let Some(user) = user.filter(|_| ok) else {
+        crate::auth_failures::AuthFailures::global().record(peer, "postgres", &user_name);
         fatal(
             io,
             sqlstate::INVALID_PASSWORD,

@@ -18,7 +18,7 @@ mod common;
 use std::time::Duration;
 
 use common::faults::{
-    self, assert_back_to_baseline, check_data, eventually, FaultProxy, Op, Running, Shared, Usage,
+    self, assert_back_to_baseline, eventually, FaultBed, FaultProxy, Op, Running, Shared, Usage,
     WorkloadConn,
 };
 use shardwire_testbed::{Node, Topology};
@@ -163,21 +163,6 @@ impl Bed {
         bed
     }
 
-    fn primaries(&self) -> Vec<&Node> {
-        self.topo
-            .pg_shards()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                if i == 0 && self.promoted {
-                    s.replica(0)
-                } else {
-                    s.primary()
-                }
-            })
-            .collect()
-    }
-
     fn node_ports(&self) -> Vec<u16> {
         self.topo.nodes().map(Node::port).collect()
     }
@@ -223,6 +208,23 @@ impl Bed {
             })
             .sum()
     }
+}
+
+impl FaultBed for Bed {
+    fn primaries(&self) -> Vec<&Node> {
+        self.topo
+            .pg_shards()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                if i == 0 && self.promoted {
+                    s.replica(0)
+                } else {
+                    s.primary()
+                }
+            })
+            .collect()
+    }
 
     /// Starts the 16 clients; odd ones read from replicas, all with `write_concern`.
     fn clients(&self, write_concern_all: bool) -> Running {
@@ -264,51 +266,8 @@ impl Bed {
         now
     }
 
-    /// A phase: the clients run, `fault` happens, the clients must get transactions
-    /// through again afterwards; then the invariants and the resources are checked.
-    async fn phase(
-        &mut self,
-        what: &str,
-        write_concern_all: bool,
-        base: Option<Usage>,
-        fault: impl AsyncFnOnce(&mut Bed),
-    ) {
-        let started = std::time::Instant::now();
-        let running = self.clients(write_concern_all);
-        running
-            .wait_progress(&format!("{what}: before the fault"))
-            .await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        fault(self).await;
-        running
-            .wait_progress(&format!("{what}: after the fault"))
-            .await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let tally = running.stop().await;
-        eprintln!("{what}: {tally:?} in {:?}", started.elapsed());
-        assert!(
-            tally.transfers > 0 && tally.inserts > 0,
-            "{what}: {tally:?}"
-        );
-        let primaries = self.primaries();
-        check_data(what, &primaries, &self.shared).await;
-        if let Some(base) = base {
-            let now = self.resources(what, Some(base)).await;
-            eprintln!("{what}: resources {now:?}");
-        }
-    }
-
-    /// Warms the proxy up (pools filled, buffers grown) and measures its baseline.
-    async fn baseline(&mut self, what: &str) -> Usage {
-        let running = self.clients(false);
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        running.wait_progress(what).await;
-        running.stop().await;
-        let primaries = self.primaries();
-        check_data(what, &primaries, &self.shared).await;
-        let base = self.resources(what, None).await;
-        eprintln!("{what}: baseline {base:?}");
-        base
+    fn shared(&self) -> &Shared {
+        &self.shared
     }
 }
 

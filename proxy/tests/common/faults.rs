@@ -687,3 +687,64 @@ pub async fn assert_back_to_baseline(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// An engine's fault-suite bed: what the phases need of it. The phases themselves (run
+/// the clients, inject the fault, check the data and the resources) are the same for
+/// both engines.
+pub trait FaultBed: Sized {
+    /// Starts the 16 workload clients (with `write_concern = 'all'` when asked).
+    fn clients(&self, write_concern_all: bool) -> Running;
+    /// Every shard's current primary.
+    fn primaries(&self) -> Vec<&Node>;
+    /// The workload's shared state (seeded total, acknowledged ids).
+    fn shared(&self) -> &Shared;
+    /// With the clients gone, the proxy's resources, checked against `base` when given.
+    async fn resources(&mut self, what: &str, base: Option<Usage>) -> Usage;
+
+    /// A phase: the clients run, `fault` happens, the clients must get transactions
+    /// through again afterwards; then the invariants and the resources are checked.
+    async fn phase(
+        &mut self,
+        what: &str,
+        write_concern_all: bool,
+        base: Option<Usage>,
+        fault: impl AsyncFnOnce(&mut Self),
+    ) {
+        let started = std::time::Instant::now();
+        let running = self.clients(write_concern_all);
+        running
+            .wait_progress(&format!("{what}: before the fault"))
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        fault(self).await;
+        running
+            .wait_progress(&format!("{what}: after the fault"))
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let tally = running.stop().await;
+        eprintln!("{what}: {tally:?} in {:?}", started.elapsed());
+        assert!(
+            tally.transfers > 0 && tally.inserts > 0,
+            "{what}: {tally:?}"
+        );
+        let primaries = self.primaries();
+        check_data(what, &primaries, self.shared()).await;
+        if let Some(base) = base {
+            let now = self.resources(what, Some(base)).await;
+            eprintln!("{what}: resources {now:?}");
+        }
+    }
+
+    /// Warms the proxy up (pools filled, buffers grown) and measures its baseline.
+    async fn baseline(&mut self, what: &str) -> Usage {
+        let running = self.clients(false);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        running.wait_progress(what).await;
+        running.stop().await;
+        let primaries = self.primaries();
+        check_data(what, &primaries, self.shared()).await;
+        let base = self.resources(what, None).await;
+        eprintln!("{what}: baseline {base:?}");
+        base
+    }
+}

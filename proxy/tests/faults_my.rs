@@ -25,7 +25,7 @@ use common::faults::{
     self, assert_back_to_baseline, FaultBed, FaultProxy, Op, Running, Shared, Usage, WorkloadConn,
 };
 use mysql_async::prelude::*;
-use shardwire_testbed::{Node, Topology};
+use shardwire_testbed::{Node, Shard, Topology};
 
 const SHARDS: usize = 2;
 const POOL_SIZE: usize = 8;
@@ -206,6 +206,14 @@ impl Bed {
 }
 
 impl FaultBed for Bed {
+    fn shard(&self, index: usize) -> &Shard {
+        self.topo.mysql(index)
+    }
+
+    fn proxy(&mut self) -> &mut FaultProxy {
+        &mut self.proxy
+    }
+
     fn primaries(&self) -> Vec<&Node> {
         self.topo
             .mysql_shards()
@@ -283,75 +291,7 @@ async fn faults_under_a_mixed_workload_lose_no_acknowledged_write_and_leak_nothi
     let mut bed = Bed::start().await;
     let base = bed.baseline("warmup").await;
 
-    bed.phase(
-        "replica kill -9",
-        false,
-        Some(base),
-        async |bed: &mut Bed| {
-            let replica = bed.topo.mysql(1).replica(0);
-            replica.kill9().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            replica.restart().await.unwrap();
-        },
-    )
-    .await;
-
-    bed.phase(
-        "replica SIGSTOP",
-        false,
-        Some(base),
-        async |bed: &mut Bed| {
-            let replica = bed.topo.mysql(0).replica(0);
-            faults::freeze(replica, true);
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            faults::freeze(replica, false);
-        },
-    )
-    .await;
-
-    bed.phase(
-        "primary SIGSTOP",
-        false,
-        Some(base),
-        async |bed: &mut Bed| {
-            let primary = bed.topo.mysql(1).primary();
-            faults::freeze(primary, true);
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            faults::freeze(primary, false);
-        },
-    )
-    .await;
-
-    bed.phase(
-        "primary kill -9",
-        false,
-        Some(base),
-        async |bed: &mut Bed| {
-            let primary = bed.topo.mysql(0).primary();
-            primary.kill9().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            primary.restart().await.unwrap();
-        },
-    )
-    .await;
-
-    bed.phase("proxy SIGSTOP", false, Some(base), async |bed: &mut Bed| {
-        let pid = bed.proxy.pid();
-        faults::freeze_pid(pid, true);
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        faults::freeze_pid(pid, false);
-    })
-    .await;
-
-    // In-doubt branches of the dead process are resolved by the new one's recovery.
-    bed.phase("proxy kill -9", false, None, async |bed: &mut Bed| {
-        bed.proxy.kill9();
-        faults::report_prepared("proxy kill -9", &bed.primaries()).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        bed.proxy.spawn();
-    })
-    .await;
-    let base = bed.baseline("restarted proxy").await;
+    let base = bed.common_faults(base).await;
 
     // The restarted proxy under one more fault, against its own baseline.
     bed.phase(

@@ -21,7 +21,7 @@ use common::faults::{
     self, assert_back_to_baseline, eventually, FaultBed, FaultProxy, Op, Running, Shared, Usage,
     WorkloadConn,
 };
-use shardwire_testbed::{Node, Topology};
+use shardwire_testbed::{Node, Shard, Topology};
 
 const SHARDS: usize = 2;
 const POOL_SIZE: usize = 8;
@@ -211,6 +211,14 @@ impl Bed {
 }
 
 impl FaultBed for Bed {
+    fn shard(&self, index: usize) -> &Shard {
+        self.topo.pg(index)
+    }
+
+    fn proxy(&mut self) -> &mut FaultProxy {
+        &mut self.proxy
+    }
+
     fn primaries(&self) -> Vec<&Node> {
         self.topo
             .pg_shards()
@@ -276,75 +284,7 @@ async fn faults_under_a_mixed_workload_lose_no_acknowledged_write_and_leak_nothi
     let mut bed = Bed::start().await;
     let base = bed.baseline("warmup").await;
 
-    bed.phase(
-        "replica kill -9",
-        false,
-        Some(base),
-        async |bed: &mut Bed| {
-            let replica = bed.topo.pg(1).replica(0);
-            replica.kill9().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            replica.restart().await.unwrap();
-        },
-    )
-    .await;
-
-    bed.phase(
-        "replica SIGSTOP",
-        false,
-        Some(base),
-        async |bed: &mut Bed| {
-            let replica = bed.topo.pg(0).replica(0);
-            faults::freeze(replica, true);
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            faults::freeze(replica, false);
-        },
-    )
-    .await;
-
-    bed.phase(
-        "primary SIGSTOP",
-        false,
-        Some(base),
-        async |bed: &mut Bed| {
-            let primary = bed.topo.pg(1).primary();
-            faults::freeze(primary, true);
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            faults::freeze(primary, false);
-        },
-    )
-    .await;
-
-    bed.phase(
-        "primary kill -9",
-        false,
-        Some(base),
-        async |bed: &mut Bed| {
-            let primary = bed.topo.pg(0).primary();
-            primary.kill9().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            primary.restart().await.unwrap();
-        },
-    )
-    .await;
-
-    bed.phase("proxy SIGSTOP", false, Some(base), async |bed: &mut Bed| {
-        let pid = bed.proxy.pid();
-        faults::freeze_pid(pid, true);
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        faults::freeze_pid(pid, false);
-    })
-    .await;
-
-    // In-doubt transactions of the dead process are resolved by the new one's recovery.
-    bed.phase("proxy kill -9", false, None, async |bed: &mut Bed| {
-        bed.proxy.kill9();
-        faults::report_prepared("proxy kill -9", &bed.primaries()).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        bed.proxy.spawn();
-    })
-    .await;
-    let base = bed.baseline("restarted proxy").await;
+    let base = bed.common_faults(base).await;
 
     // Replication is asynchronous: a commit acknowledged with the default write concern
     // may not have reached the replica when its primary dies, and a promotion then loses

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shardwire_router::hash::{shard_of, ShardKey};
-use shardwire_testbed::{Engine, Node, PortLease};
+use shardwire_testbed::{Engine, Node, PortLease, Shard};
 
 /// Clients of the workload.
 pub const CLIENTS: usize = 16;
@@ -700,6 +700,91 @@ pub trait FaultBed: Sized {
     fn shared(&self) -> &Shared;
     /// With the clients gone, the proxy's resources, checked against `base` when given.
     async fn resources(&mut self, what: &str, base: Option<Usage>) -> Usage;
+    /// Shard `index` of the topology.
+    fn shard(&self, index: usize) -> &Shard;
+    /// The proxy process.
+    fn proxy(&mut self) -> &mut FaultProxy;
+
+    /// The faults both engines go through, each a [`FaultBed::phase`] against `base`:
+    /// replica kill -9 and SIGSTOP, shard primary SIGSTOP and kill -9, proxy SIGSTOP and
+    /// kill -9 (then restarted). Returns the restarted proxy's baseline.
+    async fn common_faults(&mut self, base: Usage) -> Usage {
+        let bed = self;
+        bed.phase(
+            "replica kill -9",
+            false,
+            Some(base),
+            async |bed: &mut Self| {
+                let replica = bed.shard(1).replica(0);
+                replica.kill9().await.unwrap();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                replica.restart().await.unwrap();
+            },
+        )
+        .await;
+
+        bed.phase(
+            "replica SIGSTOP",
+            false,
+            Some(base),
+            async |bed: &mut Self| {
+                let replica = bed.shard(0).replica(0);
+                freeze(replica, true);
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                freeze(replica, false);
+            },
+        )
+        .await;
+
+        bed.phase(
+            "primary SIGSTOP",
+            false,
+            Some(base),
+            async |bed: &mut Self| {
+                let primary = bed.shard(1).primary();
+                freeze(primary, true);
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                freeze(primary, false);
+            },
+        )
+        .await;
+
+        bed.phase(
+            "primary kill -9",
+            false,
+            Some(base),
+            async |bed: &mut Self| {
+                let primary = bed.shard(0).primary();
+                primary.kill9().await.unwrap();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                primary.restart().await.unwrap();
+            },
+        )
+        .await;
+
+        bed.phase(
+            "proxy SIGSTOP",
+            false,
+            Some(base),
+            async |bed: &mut Self| {
+                let pid = bed.proxy().pid();
+                freeze_pid(pid, true);
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                freeze_pid(pid, false);
+            },
+        )
+        .await;
+
+        // In-doubt transactions (branches) of the dead process are resolved by the new one's recovery.
+        bed.phase("proxy kill -9", false, None, async |bed: &mut Self| {
+            bed.proxy().kill9();
+            report_prepared("proxy kill -9", &bed.primaries()).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            bed.proxy().spawn();
+        })
+        .await;
+        bed.baseline("restarted proxy").await
+    }
 
     /// A phase: the clients run, `fault` happens, the clients must get transactions
     /// through again afterwards; then the invariants and the resources are checked.

@@ -91,8 +91,10 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
                 }
             }
             if let Ok(Some(header)) = self.splitter.peek(&self.buf) {
+                // Room follows the bytes that arrived, not the announced length.
+                let missing = header.total().saturating_sub(self.buf.len());
                 self.buf
-                    .reserve(header.total().saturating_sub(self.buf.len()));
+                    .reserve(crate::protocol::pg::frame::growth(missing, self.buf.len()));
             }
             if self.buf.capacity() - self.buf.len() < 1024 {
                 self.buf.reserve(16 * 1024);

@@ -147,12 +147,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Reads more bytes from the socket; returns false on end of stream.
     pub async fn fill(&mut self) -> Result<bool, FrameError> {
         if self.buf.len() >= HEADER_LEN {
-            // Reserve room for the whole frame announced at the front.
             let len = i32::from_be_bytes([self.buf[1], self.buf[2], self.buf[3], self.buf[4]]);
             if len >= 4 && (len as usize) <= self.max_frame {
                 let total = len as usize + 1;
                 if total > self.buf.len() {
-                    self.buf.reserve(total - self.buf.len());
+                    self.buf.reserve(growth(total - self.buf.len(), self.buf.len()));
                 }
             }
         }
@@ -221,6 +220,16 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 }
 
+/// How much room to add for a message `missing` bytes short, with `have` bytes of it
+/// received: at most as much again as has arrived (and at least 64 KiB), never the whole
+/// announced length at once. A client announcing a 64 MiB message and sending nothing
+/// more must not cost 64 MiB: memory follows the bytes that actually came, and a large
+/// message still grows its buffer in a logarithmic number of steps.
+pub(crate) fn growth(missing: usize, have: usize) -> usize {
+const STEP: usize = 64 * 1024;
+missing.min(have.max(STEP))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +248,19 @@ mod tests {
             r.next_frame().await,
             Err(FrameError::TooLong { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn an_announced_length_does_not_reserve_memory_before_the_bytes_arrive() {
+        // 64 MiB announced, 16 bytes sent.
+        let mut data = vec![b'Q', 0x04, 0, 0, 0];
+        data.extend_from_slice(&[b'x'; 16]);
+        let mut r = FrameReader::new(&data[..], DEFAULT_MAX_FRAME);
+        while r.fill().await.unwrap() {}
+        assert!(r.buf.capacity() < 256 * 1024, "{}", r.buf.capacity());
+        assert_eq!(growth(1 << 26, 100), 64 * 1024);
+        assert_eq!(growth(1 << 26, 1 << 20), 1 << 20);
+        assert_eq!(growth(10, 1 << 20), 10);
     }
 
     #[tokio::test]

@@ -151,7 +151,8 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             if len >= 4 && (len as usize) <= self.max_frame {
                 let total = len as usize + 1;
                 if total > self.buf.len() {
-                    self.buf.reserve(growth(total - self.buf.len(), self.buf.len()));
+                    self.buf
+                        .reserve(growth(total - self.buf.len(), self.buf.len()));
                 }
             }
         }
@@ -226,8 +227,8 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 /// more must not cost 64 MiB: memory follows the bytes that actually came, and a large
 /// message still grows its buffer in a logarithmic number of steps.
 pub(crate) fn growth(missing: usize, have: usize) -> usize {
-const STEP: usize = 64 * 1024;
-missing.min(have.max(STEP))
+    const STEP: usize = 64 * 1024;
+    missing.min(have.max(STEP))
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ mod describe;
 mod error;
 mod exec;
 mod float;
+#[doc(hidden)]
+pub mod fuzzing;
 mod grouped;
 mod having;
 pub mod mysql;

@@ -16,7 +16,7 @@
 //! Deviation: the accent table here covers U+0000–U+017F (Latin-1 and Latin
 //! Extended-A), checked against MariaDB; elsewhere the weight is Unicode's simple
 //! uppercase mapping, where MariaDB's table also folds some accented Greek and Cyrillic
-//! letters. Invalid UTF-8 compares by bytes. Columns of any other collation are refused
+//! letters. Invalid UTF-8 sorts after all valid strings, and by bytes among itself. Columns of any other collation are refused
 //! by the merge rather than ordered wrongly.
 
 use std::cmp::Ordering;
@@ -61,6 +61,11 @@ impl Collation {
             (Collation::GeneralCi, Ok(a), Ok(b)) => {
                 pad_compare(a.chars().map(general_ci), b.chars().map(general_ci), 0x20)
             }
+            // Invalid UTF-8 after every string that is valid: comparing such a pair by
+            // bytes would break transitivity (`an` < `Sn` < `S\xA9` by weights, then by
+            // bytes, but `an` > `S\xA9` by bytes), and sorting needs a total order.
+            (Collation::GeneralCi, Ok(_), Err(_)) => Ordering::Less,
+            (Collation::GeneralCi, Err(_), Ok(_)) => Ordering::Greater,
             _ => pad_compare(
                 a.iter().map(|&c| u32::from(c)),
                 b.iter().map(|&c| u32::from(c)),
@@ -231,6 +236,23 @@ mod tests {
         let mut bin = Vec::new();
         Collation::BinPad.sort_key(b"ab  ", &mut bin);
         assert_eq!(bin, b"ab");
+    }
+
+    #[test]
+    fn general_ci_order_stays_total_with_invalid_utf8() {
+        // Found by the merge_compare fuzz target: valid pairs compared by weights and
+        // mixed pairs by bytes made `an` < `Sn` < `S\xA9va`, yet `an` > `S\xA9va`.
+        let c = Collation::GeneralCi;
+        let (a, b, d): (&[u8], &[u8], &[u8]) = (b"an", b"Sn", b"S\xa9va\xff\xfe ");
+        assert_eq!(c.compare(a, b), Ordering::Less);
+        assert_eq!(c.compare(b, d), Ordering::Less);
+        assert_eq!(c.compare(a, d), Ordering::Less);
+        assert_eq!(c.compare(d, a), Ordering::Greater);
+        assert_eq!(
+            c.compare(b"\xff", b"\xfe"),
+            Ordering::Greater,
+            "bytes among invalid"
+        );
     }
 
     #[test]

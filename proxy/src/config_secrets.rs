@@ -1,5 +1,6 @@
-//! A config file holding secrets (client passwords, SCRAM verifiers, backend passwords)
-//! should be readable by the proxy's account only: warn when anyone else may read it.
+//! Files holding secrets — the config's client passwords, SCRAM verifiers and backend
+//! passwords, the TLS private key — should be readable by the proxy's account only:
+//! warn when anyone else may read them.
 
 use std::path::Path;
 
@@ -17,34 +18,41 @@ pub fn holds_secrets(config: &Config) -> bool {
             .any(|d| !d.backend_password.is_empty())
 }
 
-/// The warning for a config file at `path` with permission bits `mode`, if one is due.
-pub fn exposure(path: &Path, mode: u32, config: &Config) -> Option<String> {
-    let others = mode & 0o077;
-    if others == 0 || !holds_secrets(config) {
+/// The warning for a file at `path` holding `what`, with permission bits `mode`, when
+/// anyone but its owner may read it.
+pub fn exposure(path: &Path, mode: u32, what: &str) -> Option<String> {
+    if mode & 0o077 == 0 {
         return None;
     }
     let who = if mode & 0o004 != 0 {
         "every user of this machine"
     } else {
-        "its group"
+        "its group or others"
     };
     Some(format!(
-        "config file {} holds passwords and is readable by {who} (mode {:o}); \
-         run: chmod 600 {}",
+        "{} holds {what} and is readable by {who} (mode {:o}); run: chmod 600 {}",
         path.display(),
         mode & 0o777,
         path.display()
     ))
 }
 
-/// Logs [`exposure`]'s warning for the file the proxy runs (at start and on reload).
-pub fn warn_if_exposed(path: &Path, config: &Config) {
+/// Logs [`exposure`]'s warning for the file at `path`, which holds `what`.
+pub fn warn_if_readable(path: &Path, what: &str) {
     use std::os::unix::fs::PermissionsExt;
     let Ok(meta) = std::fs::metadata(path) else {
         return;
     };
-    if let Some(warning) = exposure(path, meta.permissions().mode(), config) {
+    if let Some(warning) = exposure(path, meta.permissions().mode(), what) {
         tracing::warn!("{warning}");
+    }
+}
+
+/// Warns about the config file the proxy runs (at start and on reload) when it holds
+/// passwords that others may read.
+pub fn warn_if_exposed(path: &Path, config: &Config) {
+    if holds_secrets(config) {
+        warn_if_readable(path, "passwords");
     }
 }
 
@@ -62,22 +70,25 @@ mod tests {
     }
 
     #[test]
-    fn only_files_with_secrets_readable_by_others_are_reported() {
-        let with = config("[[users]]\nname = \"app\"\npassword = \"pw\"\n");
+    fn only_files_readable_by_others_are_reported() {
         let path = Path::new("/etc/shardwire.toml");
-        let world = exposure(path, 0o100644, &with).unwrap_or_default();
+        let world = exposure(path, 0o100644, "passwords").unwrap_or_default();
         assert!(world.contains("every user of this machine"), "{world}");
+        assert!(world.contains("holds passwords"), "{world}");
         assert!(
             world.contains("mode 644") && world.contains("chmod 600"),
             "{world}"
         );
-        let group = exposure(path, 0o100640, &with).unwrap_or_default();
+        let group = exposure(path, 0o100640, "passwords").unwrap_or_default();
         assert!(group.contains("its group"), "{group}");
-        assert_eq!(exposure(path, 0o100600, &with), None);
-        // Nothing secret in it: no warning whatever the mode.
+        assert_eq!(exposure(path, 0o100600, "passwords"), None);
+    }
+
+    #[test]
+    fn only_configs_with_secrets_hold_secrets() {
+        assert!(holds_secrets(&config(
+            "[[users]]\nname = \"app\"\npassword = \"pw\"\n"
+        )));
         assert!(!holds_secrets(&config("")));
-        assert_eq!(exposure(path, 0o100644, &config("")), None);
-        // The warning never quotes a secret.
-        assert!(!world.contains("pw\""));
     }
 }

@@ -147,31 +147,15 @@ fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
 /// The private key of `proxy.tls_key`: PKCS#8, PKCS#1 (RSA) or SEC1 (EC), as PEM.
 fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
     let bytes = read(path, "tls_key")?;
-    warn_if_readable(path);
+    // Whoever reads the key can impersonate the proxy: a warning, as for the config's
+    // passwords.
+    crate::config_secrets::warn_if_readable(path, "the TLS private key (proxy.tls_key)");
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
         format!(
             "proxy.tls_key: {} holds no usable PEM private key: {e}",
             path.display()
         )
     })
-}
-
-/// Whoever reads the key can impersonate the proxy: say so when others may (a warning,
-/// not an error, as for the config file's passwords).
-fn warn_if_readable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let Ok(meta) = std::fs::metadata(path) else {
-        return;
-    };
-    let mode = meta.permissions().mode();
-    if mode & 0o077 != 0 {
-        tracing::warn!(
-            "proxy.tls_key: {} is readable by others than its owner (mode {:o}); run: chmod 600 {}",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        );
-    }
 }
 
 fn read(path: &Path, key: &str) -> Result<Vec<u8>, String> {

@@ -94,7 +94,7 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
                 // Room follows the bytes that arrived, not the announced length.
                 let missing = header.total().saturating_sub(self.buf.len());
                 self.buf
-                    .reserve(crate::protocol::pg::frame::growth(missing, self.buf.len()));
+                    .reserve(crate::protocol::growth(missing, self.buf.len()));
             }
             if self.buf.capacity() - self.buf.len() < 1024 {
                 self.buf.reserve(16 * 1024);

@@ -33,7 +33,6 @@ use crate::cancel::CancelRegistry;
 use crate::clients::ClientGuard;
 use crate::frontend::limits::spelled;
 use crate::live::LiveCluster;
-use crate::protocol::pg::build::{self, Severity};
 use crate::protocol::pg::frame::FrameReader;
 use crate::protocol::pg::sqlstate;
 use params::SessionParams;
@@ -81,13 +80,7 @@ pub async fn serve_client(
                 "canceling authentication due to timeout (shardwire client_login_timeout = {})",
                 spelled(login_timeout)
             );
-            build::error_response(
-                &mut io.out,
-                Severity::Fatal,
-                sqlstate::QUERY_CANCELED,
-                &message,
-            );
-            let _ = io.flush().await;
+            startup::fatal(io, sqlstate::QUERY_CANCELED, &message).await;
             return;
         }
     };
@@ -100,13 +93,7 @@ pub async fn serve_client(
         let message = format!(
             "too many connections for role \"{user_name}\" (shardwire users.max_connections = {max})"
         );
-        build::error_response(
-            &mut io.out,
-            Severity::Fatal,
-            sqlstate::TOO_MANY_CONNECTIONS,
-            &message,
-        );
-        let _ = io.flush().await;
+        startup::fatal(&mut io, sqlstate::TOO_MANY_CONNECTIONS, &message).await;
         return;
     }
     let (params, own) = SessionParams::from_startup(&accepted.params);
@@ -120,7 +107,7 @@ pub async fn serve_client(
     );
     for (name, value) in own {
         if let Err(msg) = settings.set(name.trim_start_matches("shardwire."), &value) {
-            build_fatal(&mut io, &msg).await;
+            startup::fatal(&mut io, sqlstate::INVALID_PARAMETER_VALUE, &msg).await;
             return;
         }
     }
@@ -144,14 +131,4 @@ pub async fn serve_client(
     );
     session.run().await;
     drop(registration);
-}
-
-async fn build_fatal(io: &mut ClientIo, msg: &str) {
-    build::error_response(
-        &mut io.out,
-        Severity::Fatal,
-        sqlstate::INVALID_PARAMETER_VALUE,
-        msg,
-    );
-    let _ = io.flush().await;
 }

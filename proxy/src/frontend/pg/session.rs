@@ -477,7 +477,7 @@ impl Session {
             // Compared first: this runs after every statement, and a clone per statement
             // was the largest allocation on the pgbench path.
             if bound.conn.applied.as_slice() != self.params.pairs() {
-                bound.conn.applied.clone_from(&self.params.pairs().to_vec());
+                bound.conn.applied = self.params.pairs().to_vec();
             }
         }
     }

@@ -361,7 +361,7 @@ async fn protocol_error(io: &mut ClientIo, message: &str) -> Option<bool> {
     None
 }
 
-async fn fatal(io: &mut ClientIo, code: &str, message: &str) {
+pub(super) async fn fatal(io: &mut ClientIo, code: &str, message: &str) {
     build::error_response(&mut io.out, Severity::Fatal, code, message);
     let _ = io.flush().await;
 }

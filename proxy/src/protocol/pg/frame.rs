@@ -151,8 +151,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             if len >= 4 && (len as usize) <= self.max_frame {
                 let total = len as usize + 1;
                 if total > self.buf.len() {
-                    self.buf
-                        .reserve(growth(total - self.buf.len(), self.buf.len()));
+                    self.buf.reserve(crate::protocol::growth(
+                        total - self.buf.len(),
+                        self.buf.len(),
+                    ));
                 }
             }
         }
@@ -221,16 +223,6 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 }
 
-/// How much room to add for a message `missing` bytes short, with `have` bytes of it
-/// received: at most as much again as has arrived (and at least 64 KiB), never the whole
-/// announced length at once. A client announcing a 64 MiB message and sending nothing
-/// more must not cost 64 MiB: memory follows the bytes that actually came, and a large
-/// message still grows its buffer in a logarithmic number of steps.
-pub(crate) fn growth(missing: usize, have: usize) -> usize {
-    const STEP: usize = 64 * 1024;
-    missing.min(have.max(STEP))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,9 +251,9 @@ mod tests {
         let mut r = FrameReader::new(&data[..], DEFAULT_MAX_FRAME);
         while r.fill().await.unwrap() {}
         assert!(r.buf.capacity() < 256 * 1024, "{}", r.buf.capacity());
-        assert_eq!(growth(1 << 26, 100), 64 * 1024);
-        assert_eq!(growth(1 << 26, 1 << 20), 1 << 20);
-        assert_eq!(growth(10, 1 << 20), 10);
+        assert_eq!(crate::protocol::growth(1 << 26, 100), 64 * 1024);
+        assert_eq!(crate::protocol::growth(1 << 26, 1 << 20), 1 << 20);
+        assert_eq!(crate::protocol::growth(10, 1 << 20), 10);
     }
 
     #[tokio::test]

@@ -45,13 +45,6 @@ pub fn encrypted<T: AsyncRead + AsyncWrite>(stream: T) -> (SplitReader<T>, Split
     (SplitReader::Tls(r), SplitWriter::Tls(w))
 }
 
-impl<T> SplitReader<T> {
-    /// Whether the connection runs over TLS.
-    pub fn is_tls(&self) -> bool {
-        matches!(self, SplitReader::Tls(_))
-    }
-}
-
 impl<T: AsyncWrite> SplitWriter<T> {
     /// Whether the connection runs over TLS.
     pub fn is_tls(&self) -> bool {

@@ -139,13 +139,7 @@ impl ServerConn {
             Some(tls) => {
                 let encrypted = super::tls::negotiate_pg(tls, tcp, CONNECT_TIMEOUT)
                     .await
-                    .map_err(|reason| {
-                        crate::metrics::backend_error(&node.name, "tls");
-                        ServerError::Connect {
-                            node: node.name.clone(),
-                            reason,
-                        }
-                    })?;
+                    .map_err(|reason| super::connect_failed(&node, "tls", reason))?;
                 crate::stream::encrypted(encrypted)
             }
         };

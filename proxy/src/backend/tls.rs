@@ -131,9 +131,8 @@ pub async fn negotiate_pg(
     timeout: Duration,
 ) -> Result<TlsStream<TcpStream>, String> {
     let negotiate = async {
-        let mut request = Vec::with_capacity(8);
-        request.extend_from_slice(&8i32.to_be_bytes());
-        request.extend_from_slice(&startup::SSL_REQUEST.to_be_bytes());
+        let mut request = bytes::BytesMut::with_capacity(8);
+        crate::protocol::pg::build::startup_packet(&mut request, startup::SSL_REQUEST, |_| {});
         tcp.write_all(&request)
             .await
             .map_err(|e| format!("write: {e}"))?;

@@ -98,13 +98,7 @@ impl MyConn {
                 let (r, w, hello) =
                     super::tls::negotiate(tls, tcp, CLIENT_CAPABILITIES, CONNECT_TIMEOUT)
                         .await
-                        .map_err(|reason| {
-                            crate::metrics::backend_error(&node.name, "tls");
-                            ServerError::Connect {
-                                node: node.name.clone(),
-                                reason,
-                            }
-                        })?;
+                        .map_err(|reason| crate::backend::connect_failed(&node, "tls", reason))?;
                 (r, w, Some(hello))
             }
         };
